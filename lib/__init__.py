@@ -1,0 +1,1 @@
+"""Plain functions of mail_catcher: no ORM, no database, tested on their own."""

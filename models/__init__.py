@@ -1,0 +1,6 @@
+from . import base
+from . import fetchmail_server
+from . import mail_thread
+from . import res_company
+from . import res_config_settings
+from . import res_users

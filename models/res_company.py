@@ -1,0 +1,76 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import email_domain_extract, email_normalize
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    mail_catcher_server_id = fields.Many2one(
+        "fetchmail.server",
+        string="Mail Catcher Server",
+        groups="base.group_system",
+        domain=[("server_type", "in", ("imap", "pop"))],
+        help="Incoming mail server that receives the replies to the mails sent from "
+        "documents. Leave empty to let replies reach each sender's own mailbox.",
+    )
+    mail_catcher_email = fields.Char(
+        string="Mail Catcher Address",
+        compute="_compute_mail_catcher_email",
+        store=True,
+        readonly=False,
+        help="Address the catcher server receives on; every mail sent from a document "
+        "carries it as Reply-To. Defaults to the catchall of the company's alias domain.",
+    )
+
+    @api.depends("mail_catcher_server_id", "alias_domain_id")
+    def _compute_mail_catcher_email(self):
+        for company in self:
+            if not company.mail_catcher_email and company.sudo().mail_catcher_server_id:
+                company.mail_catcher_email = company.catchall_email or False
+
+    @api.constrains("mail_catcher_email", "alias_domain_id")
+    def _check_mail_catcher_email(self):
+        for company in self.filtered("mail_catcher_email"):
+            email = email_normalize(company.mail_catcher_email)
+            if not email:
+                raise ValidationError(
+                    self.env._(
+                        "The mail catcher address %(address)s of %(company)s is not a valid "
+                        "email address.",
+                        address=company.mail_catcher_email,
+                        company=company.name,
+                    )
+                )
+            if not company.alias_domain_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s has no alias domain: set one (Settings > General "
+                        "Settings > Emails > Alias Domain) before the mail catcher address.",
+                        company=company.name,
+                    )
+                )
+            if email_domain_extract(email) != company.alias_domain_id.name.lower():
+                raise ValidationError(
+                    self.env._(
+                        "The mail catcher address %(address)s is outside the alias domain "
+                        "%(domain)s of %(company)s. Odoo recognises its own addresses by "
+                        "that domain: use an address @%(domain)s.",
+                        address=company.mail_catcher_email,
+                        domain=company.alias_domain_id.name,
+                        company=company.name,
+                    )
+                )
+
+    def _mail_catcher_address(self):
+        """The address replies go to, or False when this company has no catcher."""
+        self.ensure_one()
+        if self.mail_catcher_server_id.active and self.mail_catcher_email:
+            return self.mail_catcher_email
+        return False
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "mail_catcher_server_id" in vals:
+            self.env["fetchmail.server"]._update_cron()
+        return res

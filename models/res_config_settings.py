@@ -1,0 +1,54 @@
+from odoo import api, fields, models
+from odoo.tools import email_domain_extract, email_normalize
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    mail_catcher_server_id = fields.Many2one(
+        related="company_id.mail_catcher_server_id", readonly=False
+    )
+    mail_catcher_email = fields.Char(related="company_id.mail_catcher_email", readonly=False)
+    mail_catcher_server_state = fields.Selection(related="mail_catcher_server_id.state")
+    mail_catcher_last_error = fields.Text(related="mail_catcher_server_id.catcher_last_error")
+    mail_catcher_sender_report = fields.Text(
+        string="Senders' Address", compute="_compute_mail_catcher_sender_report"
+    )
+
+    @api.depends("company_id")
+    def _compute_mail_catcher_sender_report(self):
+        for settings in self:
+            settings.mail_catcher_sender_report = "\n".join(settings._mail_catcher_sender_issues())
+
+    def _mail_catcher_sender_issues(self):
+        """The seed promises that the customer sees the user's own address: say which
+        users break that promise, and why, so that the admin can fix the outgoing server."""
+        users = self.env["res.users"].search(
+            [("share", "=", False), ("company_ids", "in", self.company_id.id)], limit=100
+        )
+        mail_server = self.env["ir.mail_server"].sudo()
+        issues = []
+        for user in users:
+            email = email_normalize(user.email)
+            if not email:
+                issues.append(
+                    self.env._(
+                        "%(user)s has no email address: they cannot send mail from documents.",
+                        user=user.name,
+                    )
+                )
+                continue
+            _server, sent_from = mail_server._find_mail_server(user.email_formatted)
+            if email_normalize(sent_from) != email:
+                issues.append(
+                    self.env._(
+                        "Mail from %(user)s leaves as %(sent_from)s: no outgoing mail server's "
+                        "'FROM Filtering' accepts %(email)s. Add %(domain)s to the FROM "
+                        "Filtering of the outgoing mail server to send as the user.",
+                        user=user.name,
+                        sent_from=sent_from,
+                        email=email,
+                        domain=email_domain_extract(email),
+                    )
+                )
+        return issues

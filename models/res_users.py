@@ -1,0 +1,31 @@
+from odoo import api, fields, models
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    notify_replies_by_email = fields.Boolean(
+        string="Email me every reply",
+        compute="_compute_notify_replies_by_email",
+        inverse="_inverse_notify_replies_by_email",
+        help="Replies to documents you follow, or whose mail you sent, reach your mailbox. "
+        "Unticked, they wait in your Odoo inbox, next to your name.",
+    )
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return [*super().SELF_READABLE_FIELDS, "notify_replies_by_email"]
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return [*super().SELF_WRITEABLE_FIELDS, "notify_replies_by_email"]
+
+    @api.depends("notification_type")
+    def _compute_notify_replies_by_email(self):
+        for user in self:
+            user.notify_replies_by_email = user.notification_type == "email"
+
+    def _inverse_notify_replies_by_email(self):
+        # Portal users can only be notified by email (a constraint of `mail`).
+        for user in self.filtered(lambda user: not user.share):
+            user.notification_type = "email" if user.notify_replies_by_email else "inbox"

@@ -1,0 +1,3 @@
+from . import test_connection_errors
+from . import test_reply_to
+from . import test_settings

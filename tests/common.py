@@ -1,0 +1,65 @@
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+from odoo.tests import TransactionCase, new_test_user
+
+ADDON_DIR = Path(__file__).resolve().parent.parent
+
+
+def load_bench():
+    """The bench of real mail servers that scripts/test started (MAIL_CATCHER_BENCH names
+    its bench.json). Tests that need it fail, loudly, without it: they never skip."""
+    bench_json = os.environ.get("MAIL_CATCHER_BENCH")
+    if not bench_json or not Path(bench_json).is_file():
+        raise RuntimeError(
+            "These tests need the bench of real mail servers: run them with scripts/test, "
+            "or start one (python scripts/bench.py start) and set MAIL_CATCHER_BENCH to "
+            f"its bench.json (now: {bench_json!r})."
+        )
+    spec = importlib.util.spec_from_file_location(
+        "mail_catcher_bench", ADDON_DIR / "scripts" / "bench.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Bench.load(bench_json), json.loads(Path(bench_json).read_text())
+
+
+class MailCatcherCase(TransactionCase):
+    """A company with an alias domain, a catcher server (not connected), a user who sends
+    mail from documents and a customer who receives it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.alias_domain = cls.env["mail.alias.domain"].create(
+            {"name": "company.test", "catchall_alias": "catchall"}
+        )
+        cls.company.alias_domain_id = cls.alias_domain
+        cls.catcher_server = cls.env["fetchmail.server"].create(
+            {
+                "name": "Catcher",
+                "server_type": "imap",
+                "server": "127.0.0.1",
+                "port": 143,
+                "user": "mailcatcher@company.test",
+                "password": "secret",
+            }
+        )
+        cls.alice = new_test_user(
+            cls.env,
+            login="alice",
+            name="Alice Sender",
+            email="alice@company.test",
+            groups="base.group_user,base.group_partner_manager",
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Customer", "email": "customer@customer.test"}
+        )
+
+    def set_catcher(self, server=None, email="mailcatcher@company.test"):
+        self.company.write(
+            {"mail_catcher_server_id": (server or self.catcher_server).id, "mail_catcher_email": email}
+        )

@@ -1,0 +1,78 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import MailCatcherCase
+
+
+@tagged("post_install", "-at_install")
+class TestSettings(MailCatcherCase):
+    """The company's catcher setting, its checks, and who may see it."""
+
+    def test_catcher_address_defaults_to_the_catchall(self):
+        self.company.mail_catcher_server_id = self.catcher_server
+        self.assertEqual(self.company.mail_catcher_email, "catchall@company.test")
+
+    def test_address_outside_the_alias_domain_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "outside the alias domain company.test"):
+            self.set_catcher(email="replies@elsewhere.test")
+
+    def test_invalid_address_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "not a valid email address"):
+            self.set_catcher(email="not an address")
+
+    def test_address_without_alias_domain_is_refused(self):
+        self.company.alias_domain_id = False
+        with self.assertRaisesRegex(ValidationError, "has no alias domain"):
+            self.set_catcher()
+
+    def test_cron_follows_the_confirmed_catcher(self):
+        cron = self.env.ref("mail_catcher.ir_cron_fetch_replies")
+        self.set_catcher()
+        self.assertFalse(cron.active, "a catcher server not yet confirmed fetches nothing")
+        self.catcher_server.state = "done"
+        self.assertTrue(cron.active)
+        self.company.mail_catcher_server_id = False
+        self.assertFalse(cron.active)
+
+    def test_settings_say_when_from_is_rewritten(self):
+        self.env["ir.mail_server"].search([]).unlink()
+        self.env["ir.mail_server"].create(
+            {"name": "Elsewhere", "smtp_host": "127.0.0.1", "from_filter": "elsewhere.test"}
+        )
+        settings = self.env["res.config.settings"].create({})
+        self.assertIn("Mail from Alice Sender leaves as", settings.mail_catcher_sender_report)
+        self.assertIn("Add company.test to the FROM Filtering", settings.mail_catcher_sender_report)
+
+        self.env["ir.mail_server"].create(
+            {"name": "Ours", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
+        )
+        settings = self.env["res.config.settings"].create({})
+        self.assertNotIn("Alice Sender", settings.mail_catcher_sender_report or "")
+
+    def test_settings_name_users_without_email(self):
+        self.alice.email = False
+        settings = self.env["res.config.settings"].create({})
+        self.assertIn("Alice Sender has no email address", settings.mail_catcher_sender_report)
+
+    def test_only_admins_see_the_catcher_server(self):
+        self.set_catcher()
+        with self.assertRaises(AccessError):
+            self.catcher_server.with_user(self.alice).read(["password"])
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.alice).read(["mail_catcher_server_id"])
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.alice).write({"mail_catcher_server_id": False})
+
+    def test_email_me_every_reply_is_the_notification_preference(self):
+        self.assertTrue(self.alice.notify_replies_by_email)
+        self.alice.with_user(self.alice).write({"notify_replies_by_email": False})
+        self.assertEqual(self.alice.notification_type, "inbox")
+        self.alice.with_user(self.alice).write({"notify_replies_by_email": True})
+        self.assertEqual(self.alice.notification_type, "email")
+
+    def test_portal_users_stay_notified_by_email(self):
+        portal = new_test_user(
+            self.env, login="portal_customer", email="p@customer.test", groups="base.group_portal"
+        )
+        portal.notify_replies_by_email = False
+        self.assertEqual(portal.notification_type, "email")
