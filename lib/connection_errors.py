@@ -18,11 +18,12 @@ OTHER = "other"
 
 
 def root_cause(error):
-    """Odoo wraps connection errors in UserError/ValidationError: dig out the original."""
+    """Odoo wraps connection errors in UserError/ValidationError, raised from them or
+    while handling them: dig out the original."""
     seen = set()
-    while error.__cause__ is not None and id(error) not in seen:
+    while (error.__cause__ or error.__context__) is not None and id(error) not in seen:
         seen.add(id(error))
-        error = error.__cause__
+        error = error.__cause__ or error.__context__
     return error
 
 

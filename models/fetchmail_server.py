@@ -3,6 +3,7 @@ import zlib
 from contextlib import contextmanager
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..lib.connection_errors import (
     HOST,
@@ -30,6 +31,14 @@ class FetchmailServer(models.Model):
     catcher_last_fetch = fields.Datetime(string="Last Successful Fetch", readonly=True)
     catcher_last_error = fields.Text(string="Last Error", readonly=True)
     catcher_last_error_date = fields.Datetime(string="Last Error Date", readonly=True)
+
+    def button_confirm_login(self):
+        for server in self:
+            try:
+                super(FetchmailServer, server).button_confirm_login()
+            except UserError as error:
+                raise UserError(server._catcher_describe_error(error)) from error
+        return True
 
     def fetch_mail(self, raise_exception=True):
         """The one entry point of every fetch (the stock gateway cron, "Fetch Now" and

@@ -61,5 +61,8 @@ class MailCatcherCase(TransactionCase):
 
     def set_catcher(self, server=None, email="mailcatcher@company.test"):
         self.company.write(
-            {"mail_catcher_server_id": (server or self.catcher_server).id, "mail_catcher_email": email}
+            {
+                "mail_catcher_server_id": (server or self.catcher_server).id,
+                "mail_catcher_email": email,
+            }
         )

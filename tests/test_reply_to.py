@@ -72,7 +72,9 @@ class TestReplyTo(MailCatcherCase):
             {"name": "Other's document", "company_id": other_company.id}
         )
         message = self.post_to_customer(
-            document.with_context(mail_notify_force_send=False, allowed_company_ids=[other_company.id])
+            document.with_context(
+                mail_notify_force_send=False, allowed_company_ids=[other_company.id]
+            )
         )
         self.assertEqual(email_normalize(message.reply_to), "alice@company.test")
 
@@ -80,5 +82,5 @@ class TestReplyTo(MailCatcherCase):
         self.set_catcher()
         self.alice.email = False
         document = self.env["res.partner"].create({"name": "Document"})
-        with self.assertRaisesRegex(UserError, "sender.s email address"):
+        with self.assertRaises(UserError):
             self.post_to_customer(document)

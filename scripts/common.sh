@@ -1,0 +1,113 @@
+# Shared by scripts/demo and scripts/test (sourced, not run): where things live, and
+# the steps that make a fresh machine ready. Each step is quick when already done.
+
+ODOO_HOME=${ODOO_HOME:-/opt/odoo}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${MAIL_CATCHER_STATE:-${XDG_CACHE_HOME:-$HOME/.cache}/mail_catcher}
+# One virtual environment per version of requirements.txt, shared by every clone.
+VENV=${MAIL_CATCHER_VENV:-$STATE/venv-$(sha1sum "$REPO/requirements.txt" | cut -c1-12)}
+# Odoo finds an addon by its folder name: each clone gets a folder with a link named
+# mail_catcher to it.
+ADDONS=$STATE/addons-$(echo -n "$REPO" | sha1sum | cut -c1-12)
+DEBIAN_PACKAGES=(postgresql dovecot-imapd dovecot-pop3d dovecot-lmtpd wkhtmltopdf chromium)
+
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+require_odoo() {
+    [ -f "$ODOO_HOME/odoo-bin" ] || die "Odoo 18.0 is not at $ODOO_HOME (ODOO_HOME).
+Put the Odoo 18.0 community source there (see README.md, 'Requirements'), or set
+ODOO_HOME to the folder that holds odoo-bin."
+    grep -q "version_info = (18, 0" "$ODOO_HOME/odoo/release.py" ||
+        die "$ODOO_HOME is not Odoo 18.0 (odoo/release.py)."
+}
+
+ensure_debian_packages() {
+    local missing=()
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    [ "$(id -u)" -eq 0 ] || die "missing Debian packages: ${missing[*]} (apt-get install them as root)"
+    echo "Installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+        die "apt-get could not install ${missing[*]}"
+    # Debian starts these on install; the bench runs its own, on its own ports.
+    command -v service >/dev/null && service dovecot stop >/dev/null 2>&1 || true
+}
+
+ensure_venv() {
+    if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
+        echo "Creating the virtual environment $VENV"
+        rm -rf "$VENV"
+        python3 -m venv "$VENV" || die "python3 -m venv failed"
+        if ! "$VENV/bin/pip" install -q --disable-pip-version-check \
+            -r "$REPO/requirements.txt" >"$VENV/pip.log" 2>&1; then
+            grep -v "^WARNING: Location" "$VENV/pip.log" >&2
+            die "pip could not install requirements.txt (see above)"
+        fi
+        touch "$VENV/.complete"
+    fi
+}
+
+ensure_addons_path() {
+    mkdir -p "$ADDONS"
+    ln -sfn "$REPO" "$ADDONS/mail_catcher"
+}
+
+ensure_postgres() {
+    if ! pg_isready -q -h 127.0.0.1 2>/dev/null; then
+        local version
+        version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
+        [ -n "$version" ] || die "PostgreSQL is not installed"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
+            die "could not start PostgreSQL $version"
+    fi
+    # Odoo refuses to connect as 'postgres': it needs a role of the user that runs it.
+    local role
+    role=$(id -un)
+    if ! psql -h 127.0.0.1 -U "$role" -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
+        su postgres -c "createuser --superuser $role" || die "could not create the PostgreSQL role $role"
+    fi
+}
+
+setup_machine() {
+    require_odoo
+    ensure_debian_packages
+    ensure_postgres
+    ensure_venv
+    ensure_addons_path
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+
+# odoo [shell] OPTIONS...: odoo-bin on this clone's addons and the local PostgreSQL.
+odoo() {
+    local command=()
+    [ "${1:-}" = shell ] && command=(shell) && shift
+    "$VENV/bin/python" "$ODOO_HOME/odoo-bin" "${command[@]}" \
+        --addons-path="$ODOO_HOME/addons,$ADDONS" --db_host=127.0.0.1 --db_user="$(id -un)" "$@"
+}
+
+# Runs a Python file inside `odoo-bin shell` on database $1; the file gets `env`.
+odoo_shell() {
+    local database=$1 script=$2
+    odoo shell -d "$database" --no-http --log-level=warn <"$script"
+}
+
+# A database with the addon, invoices, purchases, French and Dutch, and a chart of accounts.
+create_database() {
+    local database=$1
+    dropdb -h 127.0.0.1 --if-exists "$database" || die "could not drop $database"
+    odoo -d "$database" -i mail_catcher,account,purchase --without-demo=all \
+        --load-language=fr_FR,nl_NL --stop-after-init --log-level=warn ||
+        die "could not create the database $database"
+    odoo_shell "$database" "$REPO/scripts/odoo/prepare_database.py" ||
+        die "could not prepare the database $database"
+}

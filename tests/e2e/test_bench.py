@@ -1,0 +1,267 @@
+"""The mail bench itself, against the real servers: if they cannot start, these tests fail."""
+
+import email.policy
+import email.utils
+import imaplib
+import json
+import poplib
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import bench as bench_module  # noqa: E402
+import reply_as_customer  # noqa: E402
+
+CATCHER = "mailcatcher@company.test"
+CUSTOMER = "customer@customer.test"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """A bench of our own, overriding conftest's shared one: these tests stop Dovecot."""
+    with bench_module.Bench() as running:
+        yield running
+
+
+def make_mail(to: str, subject: str, sender: str = "alice@company.test") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = email.utils.formatdate(localtime=True)
+    msg["Message-ID"] = email.utils.make_msgid(domain="company.test")
+    msg.set_content("Hello,\nthis is the body.\n")
+    return msg
+
+
+def with_subject(subject):
+    return lambda m: m["Subject"] == subject
+
+
+def test_smtp_delivers_plus_address_to_base_inbox(bench):
+    subject = f"plus {uuid.uuid4().hex}"
+    mail = make_mail("mailcatcher+abc@company.test", subject)
+    bench.deliver(mail, "mailcatcher+abc@company.test")
+
+    [received] = bench.wait_for_messages(CATCHER, predicate=with_subject(subject), timeout=15)
+    assert received["Message-ID"] == mail["Message-ID"]
+    assert received["To"] == "mailcatcher+abc@company.test"
+    assert "this is the body." in received.get_content()
+    assert f"message-id={mail['Message-ID']}" in (bench.dir / "smtp.log").read_text()
+
+    # Peeking did not mark it read: Odoo's fetchmail must still see it as new.
+    conn = bench.imap(CATCHER)
+    try:
+        conn.select("INBOX", readonly=True)
+        _, data = conn.search(None, "UNSEEN")
+        assert data[0].split(), "messages() must not set \\Seen"
+    finally:
+        conn.logout()
+
+
+def test_smtp_accepts_any_credentials(bench):
+    subject = f"auth {uuid.uuid4().hex}"
+    with smtplib.SMTP(bench.info["host"], bench.info["smtp_port"], timeout=10) as smtp:
+        smtp.login("odoo@company.test", "whatever")
+        smtp.send_message(make_mail(CATCHER, subject))
+    bench.wait_for_messages(CATCHER, predicate=with_subject(subject), timeout=15)
+
+
+def test_pop3_login_lists_mail(bench):
+    subject = f"pop {uuid.uuid4().hex}"
+    bench.deliver(make_mail(CUSTOMER, subject), CUSTOMER)
+    bench.wait_for_messages(CUSTOMER, predicate=with_subject(subject), timeout=15)
+
+    pop = poplib.POP3(bench.info["host"], bench.info["pop3_port"], timeout=10)
+    try:
+        pop.user(CUSTOMER)
+        pop.pass_(bench.info["password"])
+        count, _ = pop.stat()
+        assert count >= 1
+        _, listing, _ = pop.list()
+        assert len(listing) == count
+        subjects = []
+        for num in range(1, count + 1):
+            _, lines, _ = pop.retr(num)
+            msg = email.message_from_bytes(b"\r\n".join(lines), policy=email.policy.default)
+            subjects.append(msg["Subject"])
+        assert subject in subjects
+    finally:
+        pop.quit()
+
+
+def test_wrong_password_is_refused(bench):
+    conn = imaplib.IMAP4(bench.info["host"], bench.info["imap_port"], timeout=10)
+    try:
+        with pytest.raises(imaplib.IMAP4.error):
+            conn.login(CATCHER, "not-" + bench.info["password"])
+    finally:
+        conn.logout()
+
+
+def test_clear_empties_mailbox(bench):
+    user = f"clear-{uuid.uuid4().hex[:8]}@company.test"
+    bench.deliver(make_mail(user, "to clear"), user)
+    bench.wait_for_messages(user, timeout=15)
+    bench.clear(user)
+    assert bench.messages(user) == []
+
+
+def test_dovecot_restart_keeps_mail(bench):
+    subject = f"restart {uuid.uuid4().hex}"
+    bench.deliver(make_mail(CATCHER, subject), CATCHER)
+    bench.wait_for_messages(CATCHER, predicate=with_subject(subject), timeout=15)
+    ports = {k: bench.info[k] for k in ("imap_port", "pop3_port", "lmtp_port")}
+
+    bench.stop_dovecot()
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            bench.imap(CATCHER)
+        # The SMTP server is still up, but cannot hand the mail over: a temporary failure.
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            bench.deliver(make_mail(CATCHER, "while down"), CATCHER)
+        assert refused.value.smtp_code == 451
+        with pytest.raises(TimeoutError, match=CATCHER):
+            bench.wait_for_messages(CATCHER, timeout=0.5)
+    finally:
+        bench.start_dovecot()
+
+    assert {k: bench.info[k] for k in ports} == ports
+    assert bench_module.pid_alive(bench.info["dovecot_pid"])
+    saved = json.loads((bench.dir / "bench.json").read_text())
+    assert saved["dovecot_pid"] == bench.info["dovecot_pid"]
+    subjects = [m["Subject"] for m in bench.messages(CATCHER)]
+    assert subject in subjects
+    assert "while down" not in subjects
+
+
+def odoo_like_original(subject: str) -> EmailMessage:
+    original = EmailMessage()
+    original["From"] = '"Alice (Company)" <alice@company.test>'
+    original["Reply-To"] = '"Company catchall" <mailcatcher+tok@company.test>'
+    original["To"] = CUSTOMER
+    original["Subject"] = subject
+    original["Date"] = "Mon, 02 Jun 2025 10:00:00 +0000"
+    original["Message-ID"] = "<original.123@company.test>"
+    original["References"] = "<first.1@company.test>"
+    original.set_content("Dear customer,\n\nyour order is ready.\n")
+    original.add_alternative("<p>Dear customer,</p><p>your order is <b>ready</b>.</p>", "html")
+    return original
+
+
+def test_build_reply_threads_and_quotes(bench):
+    subject = f"Order {uuid.uuid4().hex}"
+    original = odoo_like_original(subject)
+
+    reply = reply_as_customer.build_reply(
+        original, CUSTOMER, "Thanks!", attachments=[("note.txt", b"some notes\n")]
+    )
+    assert reply["From"] == CUSTOMER
+    assert reply["To"] == original["Reply-To"]
+    assert reply["Subject"] == f"Re: {subject}"
+    assert reply["In-Reply-To"] == "<original.123@company.test>"
+    assert reply["References"] == "<first.1@company.test> <original.123@company.test>"
+    assert reply["Message-ID"].endswith("@customer.test>")
+    text = reply.get_body(("plain",)).get_content()
+    assert text.startswith("Thanks!\n")
+    assert "On Mon, 02 Jun 2025 10:00:00 +0000, " in text
+    assert "> Dear customer," in text
+    assert "> your order is ready." in text
+    [attachment] = list(reply.iter_attachments())
+    assert attachment.get_filename() == "note.txt"
+    assert attachment.get_content_type() == "text/plain"
+
+    bare = reply_as_customer.build_reply(original, CUSTOMER, "Hi", threading_headers=False)
+    assert bare["In-Reply-To"] is None and bare["References"] is None
+    assert reply_as_customer.build_reply(reply, CUSTOMER, "x")["Subject"] == reply["Subject"]
+
+    bench.deliver(reply, "mailcatcher+tok@company.test", sender=CUSTOMER)
+    [received] = bench.wait_for_messages(
+        CATCHER, predicate=lambda m: m["Message-ID"] == reply["Message-ID"], timeout=15
+    )
+    assert received["In-Reply-To"] == "<original.123@company.test>"
+    assert received.get_filename() is None
+    assert [a.get_filename() for a in received.iter_attachments()] == ["note.txt"]
+
+
+def test_reply_as_customer_cli(bench):
+    subject = f"Quote {uuid.uuid4().hex}"
+    bench.deliver(odoo_like_original(subject), CUSTOMER, sender="alice@company.test")
+    bench.wait_for_messages(CUSTOMER, predicate=with_subject(subject), timeout=15)
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPTS / "reply_as_customer.py"),
+            "--bench",
+            str(bench.dir / "bench.json"),
+            "--customer",
+            CUSTOMER,
+            "--subject-contains",
+            subject,
+            "--body",
+            "Yes, please.",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert f"Subject: Re: {subject}" in out
+    [received] = bench.wait_for_messages(
+        CATCHER, predicate=with_subject(f"Re: {subject}"), timeout=15
+    )
+    assert received["In-Reply-To"] == "<original.123@company.test>"
+    assert received.get_content().startswith("Yes, please.")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def test_dir_out_of_mail_users_reach_is_refused(tmp_path):
+    # pytest's tmp_path lives under a 0700 folder: Dovecot could not deliver there.
+    with pytest.raises(ValueError, match="out of reach of the 'mail' user"):
+        bench_module.Bench(tmp_path / "bench").start()
+    assert not (tmp_path / "bench" / "run" / "master.pid").exists()
+
+
+def test_cli_start_stop_round_trip():
+    bench_dir = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    info = json.loads(run_cli("start", "--dir", str(bench_dir), "--password", "s3cret").stdout)
+    try:
+        assert info == json.loads((bench_dir / "bench.json").read_text())
+        assert info["password"] == "s3cret"
+        assert bench_module.pid_alive(info["dovecot_pid"], "dovecot")
+        assert bench_module.pid_alive(info["smtp_pid"], "smtp-serve")
+
+        # The servers outlived the CLI, and a Bench can attach to them.
+        attached = bench_module.Bench.load(bench_dir / "bench.json")
+        attached.deliver(make_mail("bob+x@company.test", "via cli"), "bob+x@company.test")
+        [received] = attached.wait_for_messages("bob@company.test", timeout=15)
+        assert received["Subject"] == "via cli"
+    finally:
+        run_cli("stop", "--dir", str(bench_dir))
+
+    assert not bench_module.pid_alive(info["dovecot_pid"])
+    assert not bench_module.pid_alive(info["smtp_pid"])
+    for key in ("imap_port", "pop3_port", "lmtp_port", "smtp_port"):
+        assert not bench_module.port_open(info[key]), key
+    run_cli("stop", "--dir", str(bench_dir))  # idempotent
+    shutil.rmtree(bench_dir)
