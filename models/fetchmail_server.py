@@ -67,17 +67,15 @@ class FetchmailServer(models.Model):
 
     @contextmanager
     def _catcher_fetch_lock(self):
-        """A session-level advisory lock: it survives the commits that fetching makes
-        after each mail, holds across Odoo workers and hosts sharing the database, and
-        goes away with the connection if the process dies."""
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (FETCH_LOCK_NAMESPACE, self.id))
-        acquired = cr.fetchone()[0]
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", (FETCH_LOCK_NAMESPACE, self.id))
+        """An advisory lock, held by a cursor of its own in a transaction that lasts the
+        whole fetch: it outlives the commits that fetching makes after each mail, holds
+        across Odoo workers and hosts sharing the database, and cannot outlive the fetch
+        (it ends with that transaction, or with the connection if the process dies)."""
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", (FETCH_LOCK_NAMESPACE, self.id)
+            )
+            yield lock_cr.fetchone()[0]
 
     def _catcher_record_failure(self, error):
         self.write(

@@ -1,0 +1,100 @@
+import socket
+import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from ..models.fetchmail_server import FETCH_LOCK_NAMESPACE
+from .common import MailCatcherCase, load_bench
+
+
+@tagged("post_install", "-at_install")
+class TestFetch(MailCatcherCase):
+    """Fetching the catcher's mailbox on the bench's real Dovecot."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bench, cls.bench_info = load_bench()
+
+    def setUp(self):
+        super().setUp()
+        # A mailbox of its own, so that no other test's mail is in the way.
+        self.mailbox = f"catcher-{uuid.uuid4().hex[:8]}@company.test"
+        self.catcher_server.write(
+            {
+                "port": self.bench_info["imap_port"],
+                "user": self.mailbox,
+                "password": self.bench_info["password"],
+            }
+        )
+
+    def deliver_reply(self):
+        mail = EmailMessage()
+        mail["From"] = "customer@customer.test"
+        mail["To"] = self.mailbox
+        mail["Subject"] = "Re: your invoice"
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        mail.set_content("Thanks!")
+        self.bench.deliver(mail, self.mailbox)
+        self.bench.wait_for_messages(self.mailbox)
+        return mail
+
+    def unseen_count(self):
+        imap = self.bench.imap(self.mailbox)
+        try:
+            imap.select("INBOX", readonly=True)
+            _status, data = imap.search(None, "UNSEEN")
+            return len(data[0].split())
+        finally:
+            imap.logout()
+
+    def test_a_mailbox_being_fetched_is_not_fetched_again(self):
+        self.catcher_server.button_confirm_login()
+        mail = self.deliver_reply()
+        with self.registry.cursor() as other_fetch:
+            other_fetch.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                (FETCH_LOCK_NAMESPACE, self.catcher_server.id),
+            )
+            self.catcher_server.fetch_mail()
+            other_fetch.rollback()
+        self.assertEqual(self.unseen_count(), 1, "the mail is left for the fetch under way")
+        self.assertFalse(self.env["mail.message"].search([("message_id", "=", mail["Message-ID"])]))
+
+    def test_a_refused_login_is_recorded_in_plain_words(self):
+        self.catcher_server.write({"state": "done", "password": "wrong"})
+        self.set_catcher()
+        self.env["fetchmail.server"]._fetch_catcher_replies()
+        self.assertIn("refused the login", self.catcher_server.catcher_last_error)
+        self.assertTrue(self.catcher_server.catcher_last_error_date)
+        self.assertFalse(self.catcher_server.catcher_last_fetch)
+        with self.assertRaises(ValidationError):
+            self.catcher_server.fetch_mail()
+
+    def test_confirming_with_a_wrong_password_names_it(self):
+        self.catcher_server.password = "wrong"
+        with self.assertRaisesRegex(UserError, "check the username and password"):
+            self.catcher_server.button_confirm_login()
+        self.assertEqual(self.catcher_server.state, "draft")
+
+    def test_confirming_a_closed_port_names_it(self):
+        self.catcher_server.port = self.closed_port()
+        with self.assertRaisesRegex(UserError, "Nothing answers on port"):
+            self.catcher_server.button_confirm_login()
+
+    def test_a_successful_fetch_clears_the_last_error(self):
+        self.catcher_server.write(
+            {"state": "done", "catcher_last_error": "old", "catcher_last_error_date": "2026-01-01"}
+        )
+        self.catcher_server.fetch_mail()
+        self.assertFalse(self.catcher_server.catcher_last_error)
+        self.assertTrue(self.catcher_server.catcher_last_fetch)
+
+    @staticmethod
+    def closed_port():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
