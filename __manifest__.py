@@ -7,7 +7,10 @@
     "license": "LGPL-3",
     "depends": ["mail"],
     "data": [
+        "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "wizards/mail_catcher_assign_views.xml",
+        "views/mail_catcher_message_views.xml",
         "views/fetchmail_server_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",

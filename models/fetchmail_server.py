@@ -1,9 +1,12 @@
 import logging
+import time
 import zlib
 from contextlib import contextmanager
 
+import psycopg2
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib.connection_errors import (
     HOST,
@@ -14,6 +17,7 @@ from ..lib.connection_errors import (
     classify_connection_error,
     root_cause,
 )
+from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, uid_set
 
 _logger = logging.getLogger(__name__)
 
@@ -23,14 +27,85 @@ FETCH_LOCK_NAMESPACE = zlib.crc32(b"mail_catcher.fetch") & 0x7FFFFFFF
 
 
 class FetchmailServer(models.Model):
-    _inherit = "fetchmail.server"
+    _name = "fetchmail.server"
+    # The server's chatter is where admins are told of failures, recoveries and quarantine.
+    _inherit = ["fetchmail.server", "mail.thread"]
 
     catcher_company_ids = fields.One2many(
         "res.company", "mail_catcher_server_id", string="Mail Catcher of"
     )
+    # Where to read, and what to do with a mail once it is safe in the journal
+    imap_folder = fields.Char(string="Folder", default="INBOX", required=True)
+    catcher_after_fetch = fields.Selection(
+        [("flag", "Mark as read"), ("move", "Move to a folder"), ("delete", "Delete")],
+        string="After Fetching",
+        default="flag",
+        required=True,
+        help="What happens on the IMAP server to a mail once Odoo has it. POP servers "
+        "always delete it: the journal keeps its raw content.",
+    )
+    catcher_processed_folder = fields.Char(string="Move To", default="Odoo/Processed")
+    catcher_quarantine_folder = fields.Char(
+        string="Quarantine Folder",
+        help="IMAP folder to move quarantined mails to; leave empty to treat them as the others.",
+    )
+    # Limits
+    catcher_batch_size = fields.Integer(string="Batch Size", default=50)
+    catcher_time_budget = fields.Integer(
+        string="Time Budget (s)",
+        default=60,
+        help="A fetch stops taking new batches after this many seconds, well inside Odoo's "
+        "cron time limit; the rest of the backlog follows at once in another run.",
+    )
+    catcher_timeout = fields.Integer(string="Timeout (s)", default=60)
+    catcher_max_attempts = fields.Integer(
+        string="Attempts Before Quarantine",
+        default=5,
+        help="A mail that fails to route is retried later, with growing delays, up to this "
+        "many times; then it is quarantined and the admins are told.",
+    )
+    catcher_retention_days = fields.Integer(
+        string="Keep Raw Mails (days)",
+        default=30,
+        help="The raw content of routed and ignored mails is purged after this many days. "
+        "Failed and quarantined mails keep theirs.",
+    )
+    catcher_alert_after = fields.Integer(
+        string="Alert After Failures",
+        default=3,
+        help="Admins are told after this many fetches in a row fail, and again on recovery.",
+    )
+    # State of the mailbox (UIDs are unsigned 32-bit numbers, over Odoo's Integer range)
+    imap_uidvalidity = fields.Char(string="UIDVALIDITY", readonly=True, copy=False)
+    imap_last_uid = fields.Char(string="Last UID", readonly=True, copy=False)
+    # Health
     catcher_last_fetch = fields.Datetime(string="Last Successful Fetch", readonly=True)
     catcher_last_error = fields.Text(string="Last Error", readonly=True)
     catcher_last_error_date = fields.Datetime(string="Last Error Date", readonly=True)
+    catcher_failure_count = fields.Integer(string="Failures in a Row", readonly=True)
+    catcher_backlog = fields.Integer(
+        string="Backlog", readonly=True, help="Mails left on the server by the last fetch."
+    )
+    catcher_message_ids = fields.One2many("mail.catcher.message", "server_id", string="Journal")
+    catcher_message_count = fields.Integer(compute="_compute_catcher_message_count")
+
+    def _compute_catcher_message_count(self):
+        counts = dict(
+            self.env["mail.catcher.message"]._read_group(
+                [("server_id", "in", self.ids)], ["server_id"], ["__count"]
+            )
+        )
+        for server in self:
+            server.catcher_message_count = counts.get(server, 0)
+
+    def action_open_journal(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_catcher.mail_catcher_message_action"
+        )
+        action["domain"] = [("server_id", "in", self.ids)]
+        return action
+
+    # Connection ------------------------------------------------------------------------
 
     def button_confirm_login(self):
         for server in self:
@@ -40,50 +115,12 @@ class FetchmailServer(models.Model):
                 raise UserError(server._catcher_describe_error(error)) from error
         return True
 
-    def fetch_mail(self, raise_exception=True):
-        """The one entry point of every fetch (the stock gateway cron, "Fetch Now" and
-        the mail catcher's cron): a mailbox being fetched is skipped, not fetched twice."""
-        for server in self:
-            with server._catcher_fetch_lock() as acquired:
-                if not acquired:
-                    _logger.info("%s is already being fetched: skipped.", server.name)
-                    continue
-                try:
-                    super(FetchmailServer, server).fetch_mail(raise_exception=True)
-                except Exception as error:
-                    server._catcher_record_failure(error)
-                    if raise_exception:
-                        raise
-                    _logger.warning("Fetching %s failed: %s", server.name, root_cause(error))
-                else:
-                    server.write(
-                        {
-                            "catcher_last_fetch": fields.Datetime.now(),
-                            "catcher_last_error": False,
-                            "catcher_last_error_date": False,
-                        }
-                    )
-        return True
-
-    @contextmanager
-    def _catcher_fetch_lock(self):
-        """An advisory lock, held by a cursor of its own in a transaction that lasts the
-        whole fetch: it outlives the commits that fetching makes after each mail, holds
-        across Odoo workers and hosts sharing the database, and cannot outlive the fetch
-        (it ends with that transaction, or with the connection if the process dies)."""
-        with self.env.registry.cursor() as lock_cr:
-            lock_cr.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)", (FETCH_LOCK_NAMESPACE, self.id)
-            )
-            yield lock_cr.fetchone()[0]
-
-    def _catcher_record_failure(self, error):
-        self.write(
-            {
-                "catcher_last_error": self._catcher_describe_error(error),
-                "catcher_last_error_date": fields.Datetime.now(),
-            }
-        )
+    def connect(self, allow_archived=False):
+        connection = super().connect(allow_archived=allow_archived)
+        sock = getattr(getattr(connection, "__obj__", connection), "sock", None)
+        if sock is not None and self.catcher_timeout > 0:
+            sock.settimeout(self.catcher_timeout)
+        return connection
 
     def _catcher_describe_error(self, error):
         """The error in the admin's words: which setting to check, then what the server said."""
@@ -103,6 +140,260 @@ class FetchmailServer(models.Model):
         detail = str(root_cause(error)) or type(root_cause(error)).__name__
         return f"{advice}\n{detail}" if advice else detail
 
+    # Fetching --------------------------------------------------------------------------
+
+    def fetch_mail(self, raise_exception=True):
+        """The one entry point of every fetch (the stock gateway cron, "Fetch Now" and the
+        mail catcher's cron). Each mail is journaled and committed before it is routed,
+        and acknowledged on the server only once routed and committed: a crash at any
+        point loses nothing and, on the next run, posts nothing twice."""
+        done = remaining = 0
+        for server in self.filtered(lambda s: s._get_connection_type() in ("imap", "pop")):
+            with server._catcher_fetch_lock() as acquired:
+                if not acquired:
+                    _logger.info("%s is already being fetched: skipped.", server.name)
+                    continue
+                try:
+                    server_done, server_remaining = server._catcher_fetch()
+                except Exception as error:
+                    if isinstance(error, psycopg2.Error):
+                        self.env.cr.rollback()
+                    server._catcher_record_failure(error)
+                    if raise_exception:
+                        raise ValidationError(server.catcher_last_error) from error
+                    _logger.warning("Fetching %s failed: %s", server.name, root_cause(error))
+                    continue
+                server._catcher_record_success(server_remaining)
+                done += server_done
+                remaining += server_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return True
+
+    @contextmanager
+    def _catcher_fetch_lock(self):
+        """An advisory lock, held by a cursor of its own in a transaction that lasts the
+        whole fetch: it outlives the commits that fetching makes after each batch, holds
+        across Odoo workers and hosts sharing the database, and cannot outlive the fetch
+        (it ends with that transaction, or with the connection if the process dies)."""
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", (FETCH_LOCK_NAMESPACE, self.id)
+            )
+            yield lock_cr.fetchone()[0]
+
+    def _catcher_fetch(self):
+        """Fetch within the time budget, then retry the journal's due failures.
+        Returns (mails handled, mails left on the server)."""
+        deadline = time.monotonic() + max(self.catcher_time_budget, 1)
+        _logger.info("Fetching %s server %s", self.server_type, self.name)
+        connection = self.connect()
+        try:
+            if self._get_connection_type() == "imap":
+                done, remaining = self._catcher_fetch_imap(connection, deadline)
+            else:
+                done, remaining = self._catcher_fetch_pop(connection, deadline)
+        finally:
+            self._catcher_close(connection)
+        retried = self.env["mail.catcher.message"]._due_for_retry(self)._process()
+        if retried:
+            self._catcher_tell_quarantined(retried)
+            self.env.cr.commit()
+        return done, remaining
+
+    def _catcher_fetch_imap(self, connection, deadline):
+        status, _data = connection.select(quote_mailbox(self.imap_folder))
+        if status != "OK":
+            raise UserError(
+                self.env._("The folder %(folder)s cannot be opened.", folder=self.imap_folder)
+            )
+        uidvalidity = connection.response("UIDVALIDITY")[1][0].decode()
+        if uidvalidity != self.imap_uidvalidity:
+            # The folder was recreated: its UIDs mean other mails now. Read it all again;
+            # the journal recognises the mails it already has.
+            self.write({"imap_uidvalidity": uidvalidity, "imap_last_uid": "0"})
+        last_uid = int(self.imap_last_uid or 0)
+        _status, data = connection.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+        uids = new_uids(data, last_uid)
+        done = 0
+        for batch in batches(uids, self.catcher_batch_size):
+            if done and time.monotonic() > deadline:
+                break
+            _status, data = connection.uid("FETCH", uid_set(batch), "(BODY.PEEK[])")
+            raws = parse_fetch(data)
+            fetched = [
+                {
+                    "raw": raws[uid],
+                    "uid": uid,
+                    "folder": self.imap_folder,
+                    "uidvalidity": uidvalidity,
+                }
+                for uid in batch
+                if uid in raws
+            ]
+            entries = self._catcher_journal_and_route(fetched)
+            self._imap_acknowledge(connection, [item["uid"] for item in fetched], entries)
+            self.imap_last_uid = str(batch[-1])
+            self.env.cr.commit()
+            done += len(batch)
+        return done, len(uids) - done
+
+    def _catcher_fetch_pop(self, connection, deadline):
+        _response, listing, _octets = connection.uidl()
+        mails = [(int(num), uidl.decode()) for num, uidl in (line.split() for line in listing)]
+        journaled = set(
+            self.env["mail.catcher.message"]
+            .search([("server_id", "=", self.id), ("pop_uidl", "in", [u for _n, u in mails])])
+            .mapped("pop_uidl")
+        )
+        done = 0
+        for batch in batches(mails, self.catcher_batch_size):
+            if done and time.monotonic() > deadline:
+                break
+            fetched = [
+                {"raw": b"\r\n".join(connection.retr(num)[1]), "uidl": uidl}
+                for num, uidl in batch
+                if uidl not in journaled
+            ]
+            self._catcher_journal_and_route(fetched)
+            self.env.cr.commit()
+            # The journal has them all: delete them, failed ones too (QUIT applies it).
+            for num, _uidl in batch:
+                connection.dele(num)
+            done += len(batch)
+        return done, len(mails) - done
+
+    def _catcher_journal_and_route(self, fetched):
+        Journal = self.env["mail.catcher.message"]
+        if not fetched:
+            return Journal
+        entries = Journal._journal(self, fetched)
+        self.env.cr.commit()
+        processed = Journal.union(*entries)._process()
+        self._catcher_tell_quarantined(processed)
+        self.env.cr.commit()
+        return entries
+
+    def _imap_acknowledge(self, connection, uids, entries):
+        """The mails are safe in the journal and committed: act on the server."""
+        if not uids:
+            return
+        quarantined = []
+        if self.catcher_quarantine_folder:
+            quarantined = [
+                uid
+                for uid, entry in zip(uids, entries, strict=True)
+                if entry.state == "quarantined"
+            ]
+            self._imap_move(connection, quarantined, self.catcher_quarantine_folder)
+        others = [uid for uid in uids if uid not in quarantined]
+        if not others:
+            return
+        if self.catcher_after_fetch == "move":
+            self._imap_move(connection, others, self.catcher_processed_folder)
+        elif self.catcher_after_fetch == "delete":
+            connection.uid("STORE", uid_set(others), "+FLAGS", r"(\Deleted)")
+            connection.expunge()
+        else:
+            connection.uid("STORE", uid_set(others), "+FLAGS", r"(\Seen)")
+
+    def _imap_move(self, connection, uids, folder):
+        if not uids:
+            return
+        mailbox = quote_mailbox(folder)
+        connection.create(mailbox)  # answers NO when it exists already
+        status, data = connection.uid("MOVE", uid_set(uids), mailbox)
+        if status != "OK":  # servers without the MOVE extension
+            status, data = connection.uid("COPY", uid_set(uids), mailbox)
+            if status != "OK":
+                raise UserError(
+                    self.env._(
+                        "Mails cannot be moved to the folder %(folder)s: %(answer)s",
+                        folder=folder,
+                        answer=data,
+                    )
+                )
+            connection.uid("STORE", uid_set(uids), "+FLAGS", r"(\Deleted)")
+            connection.expunge()
+
+    def _catcher_close(self, connection):
+        try:
+            if self._get_connection_type() == "imap":
+                connection.logout()
+            else:
+                connection.quit()
+        except Exception:  # the fetch is over; a failed goodbye changes nothing
+            _logger.info("Closing the connection to %s failed", self.name, exc_info=True)
+
+    # Health ----------------------------------------------------------------------------
+
+    def _catcher_record_success(self, backlog):
+        if self.catcher_failure_count >= self.catcher_alert_after:
+            self._catcher_tell_admins(
+                self.env._("%(server)s works again.", server=self.name),
+                self.env._(
+                    "Fetching works again after %(count)s failures.",
+                    count=self.catcher_failure_count,
+                ),
+            )
+        self.write(
+            {
+                "date": fields.Datetime.now(),
+                "catcher_last_fetch": fields.Datetime.now(),
+                "catcher_last_error": False,
+                "catcher_last_error_date": False,
+                "catcher_failure_count": 0,
+                "catcher_backlog": backlog,
+            }
+        )
+
+    def _catcher_record_failure(self, error):
+        self.write(
+            {
+                "catcher_last_error": self._catcher_describe_error(error),
+                "catcher_last_error_date": fields.Datetime.now(),
+                "catcher_failure_count": self.catcher_failure_count + 1,
+            }
+        )
+        if self.catcher_failure_count == self.catcher_alert_after:
+            self._catcher_tell_admins(
+                self.env._("%(server)s fails to fetch mail.", server=self.name),
+                self.env._(
+                    "The last %(count)s fetches failed. Last error: %(error)s",
+                    count=self.catcher_failure_count,
+                    error=self.catcher_last_error,
+                ),
+            )
+
+    def _catcher_tell_quarantined(self, entries):
+        quarantined = entries.filtered(lambda entry: entry.state == "quarantined")
+        if quarantined:
+            lines = "; ".join(
+                f"{entry.email_from or '?'}: {entry.subject or '-'} ({entry.reason})"
+                for entry in quarantined
+            )
+            self._catcher_tell_admins(
+                self.env._("Mails quarantined on %(server)s", server=self.name),
+                self.env._(
+                    "%(count)s mail(s) wait for an admin in Incoming Emails: %(mails)s",
+                    count=len(quarantined),
+                    mails=lines,
+                ),
+            )
+
+    def _catcher_tell_admins(self, subject, body):
+        admins = self.env.ref("base.group_system").users.filtered(
+            lambda user: user.active and not user.share and user.email
+        )
+        self.sudo().message_post(
+            subject=subject,
+            body=body,
+            partner_ids=admins.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    # Crons -----------------------------------------------------------------------------
+
     @api.model
     def _fetch_catcher_replies(self):
         """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox."""
@@ -117,4 +408,6 @@ class FetchmailServer(models.Model):
             return
         cron = self.env.ref("mail_catcher.ir_cron_fetch_replies", raise_if_not_found=False)
         if cron:
-            cron.toggle(model="res.company", domain=[("mail_catcher_server_id.state", "=", "done")])
+            cron.sudo().toggle(
+                model="res.company", domain=[("mail_catcher_server_id.state", "=", "done")]
+            )

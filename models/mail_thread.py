@@ -1,4 +1,7 @@
 from odoo import models
+from odoo.tools import html2plaintext
+
+from .mail_catcher_message import Unroutable
 
 
 class MailThread(models.AbstractModel):
@@ -11,3 +14,15 @@ class MailThread(models.AbstractModel):
         if routes and all(thread_id for _model, thread_id, *_rest in routes):
             self = self.with_context(no_new_invoice=True)
         return super()._message_route_process(message, message_dict, routes)
+
+    def _routing_create_bounce_email(self, email_from, body_html, message, **mail_values):
+        """Odoo answers a mail it cannot route with a bounce to its sender; a customer's
+        reply to the mail catcher is never bounced back: it waits in quarantine instead."""
+        if self.env.context.get("mail_catcher_routing"):
+            raise Unroutable(
+                self.env._(
+                    "Odoo would have bounced this mail back to its sender, saying: %(why)s",
+                    why=html2plaintext(body_html or "").strip(),
+                )
+            )
+        return super()._routing_create_bounce_email(email_from, body_html, message, **mail_values)

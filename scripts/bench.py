@@ -168,6 +168,20 @@ def pid_alive(pid: int | None, cmdline_contains: str = "") -> bool:
     return state not in ("Z", "X") and cmdline_contains in cmdline
 
 
+def children(pid: int | None) -> list[int]:
+    """The processes whose parent is `pid`, read from /proc."""
+    if not pid:
+        return []
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # The command name, in parentheses, may hold spaces: split after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def terminate(pid: int | None, cmdline_contains: str, timeout: float = STOP_TIMEOUT) -> None:
     """SIGTERM, wait, then SIGKILL: a bench must never leave servers behind."""
     if not pid_alive(pid, cmdline_contains):
@@ -282,8 +296,13 @@ class Bench:
         self.stop()
 
     def stop_dovecot(self) -> None:
-        """Cut IMAP/POP3/LMTP, e.g. to test how Odoo copes with a mail server going away."""
+        """Cut IMAP/POP3/LMTP, e.g. to test how Odoo copes with a mail server going away:
+        the sessions under way die too (Dovecot's master alone lets them finish)."""
+        sessions = children(self.info.get("dovecot_pid"))
         terminate(self.info.get("dovecot_pid"), str(self.conf))
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if self.info.get("dovecot_pid"):
             self.info["dovecot_pid"] = None
             self._save()

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -63,16 +64,55 @@ class OdooServer:
 
     def shell(self, script, **env):
         """Runs a script of scripts/odoo inside `odoo-bin shell` on the test database."""
-        with open(script, "rb") as code:
-            result = subprocess.run(
-                self.command("--no-http", "--log-level=warn", subcommand=["shell"]),
-                stdin=code,
-                env={**os.environ, **env},
-                capture_output=True,
-                timeout=300,
-            )
+        result = self.run_python(Path(script).read_text(), env=env)
         if result.returncode:
-            raise RuntimeError(f"{script} failed:\n{result.stderr.decode()[-3000:]}")
+            raise RuntimeError(f"{script} failed:\n{result.stderr[-3000:]}")
+
+    def run_python(self, code, env=None, log_level="warn"):
+        """Runs Python code in an Odoo process of its own (`odoo-bin shell`, which gives
+        `env`), as a second worker or host would; returns the finished process."""
+        return subprocess.run(
+            self.command("--no-http", f"--log-level={log_level}", subcommand=["shell"]),
+            input=code,
+            text=True,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            timeout=600,
+        )
+
+    def spawn_python(self, code, log_level="info"):
+        """Like run_python, without waiting: returns the running process, whose output
+        goes to files (a pipe left unread would block it)."""
+        output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (read by finish())
+        process = subprocess.Popen(
+            self.command("--no-http", f"--log-level={log_level}", subcommand=["shell"]),
+            stdin=subprocess.PIPE,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        process.stdin.write(code)
+        process.stdin.close()
+        process.output = output
+        return process
+
+    @staticmethod
+    def finish(process, timeout=600):
+        """Waits for a spawned process; returns (exit code, its output)."""
+        returncode = process.wait(timeout=timeout)
+        process.output.seek(0)
+        text = process.output.read()
+        process.output.close()
+        return returncode, text
+
+    def evaluate(self, code, **env):
+        """Runs code that sets `result` and returns it (through JSON)."""
+        wrapped = f"import json\n{code}\nenv.cr.commit()\nprint('RESULT:' + json.dumps(result))\n"
+        finished = self.run_python(wrapped, env=env)
+        for line in finished.stdout.splitlines():
+            if line.startswith("RESULT:"):
+                return json.loads(line[len("RESULT:") :])
+        raise RuntimeError(f"no result (exit {finished.returncode}):\n{finished.stderr[-4000:]}")
 
     def start(self):
         self.log = open(self.log_path, "ab")  # noqa: SIM115 (open as long as the server runs)

@@ -1,0 +1,438 @@
+import email
+import email.policy
+import logging
+import traceback
+from datetime import UTC, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.mail_identity import checksum, message_id_of
+from ..lib.mime import replace_unknown_charsets
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("received", "Received"),
+    ("routed", "Routed"),
+    ("ignored", "Ignored"),
+    ("failed", "Failed"),
+    ("quarantined", "Quarantined"),
+]
+KINDS = [
+    ("reply", "Reply"),
+    ("new", "New"),
+    ("auto_reply", "Auto-Reply"),
+    ("bounce", "Bounce"),
+    ("loop", "Loop"),
+    ("duplicate", "Duplicate"),
+    ("test", "Test"),
+]
+ROUTES = [
+    ("token", "Reply Token"),
+    ("header", "Reply Headers"),
+    ("subject", "Subject Reference"),
+    ("alias", "Alias"),
+    ("manual", "Assigned by Hand"),
+]
+# Minutes before the next attempt, by number of attempts so far.
+RETRY_DELAYS = [5, 15, 60, 240, 720]
+
+
+class Unroutable(Exception):
+    """Routing decided the mail belongs nowhere; it waits in quarantine for an admin."""
+
+
+class MailCatcherMessage(models.Model):
+    _name = "mail.catcher.message"
+    _description = "Incoming Email"
+    _order = "date desc, id desc"
+    _rec_name = "subject"
+
+    server_id = fields.Many2one(
+        "fetchmail.server", string="Server", required=True, index=True, ondelete="restrict"
+    )
+    folder = fields.Char(help="IMAP folder the mail was read from.")
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit numbers, over Odoo's Integer range.
+    imap_uidvalidity = fields.Char(string="UIDVALIDITY")
+    imap_uid = fields.Char(string="IMAP UID")
+    pop_uidl = fields.Char(string="POP UIDL", index=True)
+    message_id = fields.Char(string="Message-ID", required=True, index=True)
+    checksum = fields.Char(required=True, help="SHA-256 of the raw mail.")
+    date = fields.Datetime(default=fields.Datetime.now, index=True)
+    email_from = fields.Char(string="From")
+    email_to = fields.Char(string="To")
+    email_cc = fields.Char(string="Cc")
+    subject = fields.Char()
+    size = fields.Integer(help="Size of the raw mail, in bytes.")
+    raw_attachment_id = fields.Many2one(
+        "ir.attachment", string="Raw Mail", ondelete="set null", copy=False
+    )
+    state = fields.Selection(STATES, default="received", required=True, index=True)
+    kind = fields.Selection(KINDS)
+    route = fields.Selection(ROUTES, string="Routed By")
+    reason = fields.Text()
+    model = fields.Char(string="Document Model", index=True)
+    res_id = fields.Many2oneReference(string="Document ID", model_field="model")
+    document_name = fields.Char(string="Document", compute="_compute_document_name")
+    mail_message_id = fields.Many2one("mail.message", string="Posted Message", ondelete="set null")
+    error = fields.Text(string="Last Error")
+    attempt_count = fields.Integer(string="Attempts")
+    next_attempt_date = fields.Datetime(string="Next Attempt")
+
+    _sql_constraints = [
+        (
+            "mail_unique_per_server",
+            "UNIQUE(server_id, message_id, checksum)",
+            "This mail is already in the journal of this server.",
+        )
+    ]
+
+    @api.depends("model", "res_id")
+    def _compute_document_name(self):
+        for entry in self:
+            document = entry._document()
+            entry.document_name = document.display_name if document else False
+
+    def _document(self):
+        if self.model in self.env and self.res_id:
+            return self.env[self.model].browse(self.res_id).exists()
+        return None
+
+    # Journal -------------------------------------------------------------------------
+
+    @api.model
+    def _journal(self, server, fetched):
+        """Record fetched mails, each once: returns the entry of each item of `fetched`
+        (dicts with `raw` and where it was read), existing entries included, so that a
+        mail fetched again after a crash is recognised rather than imported twice."""
+        for item in fetched:
+            item["message_id"] = message_id_of(item["raw"])
+            item["checksum"] = checksum(item["raw"])
+        existing = self.search(
+            [
+                ("server_id", "=", server.id),
+                ("message_id", "in", [item["message_id"] for item in fetched]),
+            ]
+        )
+        by_identity = {(entry.message_id, entry.checksum): entry for entry in existing}
+        new_items = []
+        for item in fetched:
+            identity = (item["message_id"], item["checksum"])
+            if identity not in by_identity:
+                by_identity[identity] = None
+                new_items.append(item)
+        if new_items:
+            created = self.create([self._journal_values(server, item) for item in new_items])
+            created._attach_raw([item["raw"] for item in new_items])
+            for entry in created:
+                by_identity[(entry.message_id, entry.checksum)] = entry
+        return [by_identity[(item["message_id"], item["checksum"])] for item in fetched]
+
+    @api.model
+    def _journal_values(self, server, item):
+        headers = _headers(item["raw"])
+        return {
+            "server_id": server.id,
+            "folder": item.get("folder"),
+            "imap_uidvalidity": item.get("uidvalidity"),
+            "imap_uid": item.get("uid") and str(item["uid"]),
+            "pop_uidl": item.get("uidl"),
+            "message_id": item["message_id"],
+            "checksum": item["checksum"],
+            "date": headers.get("date") or fields.Datetime.now(),
+            "email_from": headers.get("from"),
+            "email_to": headers.get("to"),
+            "email_cc": headers.get("cc"),
+            "subject": headers.get("subject"),
+            "size": len(item["raw"]),
+        }
+
+    def _attach_raw(self, raws):
+        attachments = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": f"{entry.message_id.strip('<>')[:100]}.eml",
+                    "raw": raw,
+                    "mimetype": "message/rfc822",
+                    "res_model": self._name,
+                    "res_id": entry.id,
+                }
+                for entry, raw in zip(self, raws, strict=True)
+            ]
+        )
+        for entry, attachment in zip(self, attachments, strict=True):
+            entry.raw_attachment_id = attachment
+
+    def _raw(self):
+        if not self.raw_attachment_id:
+            raise UserError(self.env._("The raw content of this mail was purged."))
+        return self.raw_attachment_id.raw
+
+    def _email_message(self):
+        """The raw mail, parsed as Odoo's gateway parses it, with the journal's identity
+        and the repairs its parser needs."""
+        message = email.message_from_bytes(self._raw(), policy=email.policy.SMTP)
+        if not message.get("Message-Id"):
+            message["Message-Id"] = self.message_id
+        replace_unknown_charsets(message)
+        return message
+
+    # Processing ----------------------------------------------------------------------
+
+    def _process(self):
+        """Route each entry that still needs it, each in a savepoint: one bad mail never
+        stops the others. Rows are locked so that a retry by hand and the cron never
+        route the same mail twice."""
+        if not self:
+            return self
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT id FROM mail_catcher_message
+                WHERE id IN %s AND state IN ('received', 'failed', 'quarantined')
+                ORDER BY id FOR UPDATE SKIP LOCKED""",
+            [tuple(self.ids)],
+        )
+        entries = self.browse(row[0] for row in self.env.cr.fetchall())
+        entries.invalidate_recordset(["state"])
+        for entry in entries:
+            try:
+                with self.env.cr.savepoint():
+                    entry._route()
+            except Unroutable as reason:
+                entry._settle("quarantined", reason=str(reason))
+                if reason.__context__:  # what made Odoo give up, for the admin
+                    entry.error = "".join(traceback.format_exception(reason.__context__))
+            except Exception as error:  # any failure is journaled, none stops the batch
+                _logger.info("Mail %s failed to route", entry.message_id, exc_info=True)
+                entry._record_failure(error)
+        return entries
+
+    def _route(self):
+        server = self.server_id
+        message = self._email_message()
+        thread = self.env["mail.thread"].with_context(
+            fetchmail_cron_running=True,
+            default_fetchmail_server_id=server.id,
+            mail_catcher_routing=True,
+        )
+        msg_dict = thread.message_parse(message, save_original=server.original)
+        if not server.attach:
+            msg_dict.pop("attachments", None)
+
+        twin = self.search(
+            [
+                ("server_id", "=", server.id),
+                ("message_id", "=", self.message_id),
+                ("id", "<", self.id),
+            ],
+            limit=1,
+        )
+        if twin:
+            return self._settle(
+                "quarantined",
+                kind="duplicate",
+                reason=self.env._(
+                    "Another mail with the same Message-ID but a different content was "
+                    "received before (%(subject)s, %(date)s): check which one is genuine.",
+                    subject=twin.subject,
+                    date=twin.date,
+                ),
+            )
+        posted = self.env["mail.message"].search(
+            [("message_id", "=", msg_dict["message_id"])], limit=1
+        )
+        if posted:
+            return self._settle(
+                "ignored",
+                kind="duplicate",
+                posted=posted,
+                reason=self.env._("This mail is already in Odoo."),
+            )
+        if thread._detect_loop_headers(msg_dict):
+            return self._settle(
+                "ignored", kind="loop", reason=self.env._("Odoo sent this mail itself.")
+            )
+        try:
+            routes = thread.message_route(message, msg_dict, server.object_id.model)
+        except ValueError as error:
+            raise Unroutable(
+                self.env._("No document matches this mail: assign it to one by hand.")
+            ) from error
+        if thread._detect_loop_sender(message, msg_dict, routes):
+            return self._settle(
+                "ignored",
+                kind="loop",
+                reason=self.env._("Too many mails from this sender in a short time."),
+            )
+        if not routes:
+            if msg_dict.get("is_bounce") or msg_dict.get("bounced_email"):
+                return self._settle(
+                    "ignored",
+                    kind="bounce",
+                    reason=self.env._("Delivery report: recorded on the recipient's address."),
+                )
+            raise Unroutable(self.env._("Odoo refused every route for this mail."))
+        thread_id = thread._message_route_process(message, msg_dict, routes)
+        model, routed_thread_id = routes[0][0], routes[0][1]
+        posted = self.env["mail.message"].search(
+            [("message_id", "=", msg_dict["message_id"])], limit=1
+        )
+        return self._settle(
+            "routed",
+            kind="reply" if routed_thread_id else "new",
+            route="header" if routed_thread_id else "alias",
+            model=model,
+            res_id=thread_id,
+            posted=posted,
+        )
+
+    def _settle(
+        self, state, kind=None, route=None, model=None, res_id=None, posted=None, reason=None
+    ):
+        posted = posted or self.env["mail.message"]
+        self.write(
+            {
+                "state": state,
+                "kind": kind or self.kind,
+                "route": route,
+                "model": model or posted.model or False,
+                "res_id": res_id or posted.res_id or False,
+                "mail_message_id": posted.id,
+                "reason": reason or False,
+                "next_attempt_date": False,
+            }
+        )
+
+    def _record_failure(self, error):
+        attempts = self.attempt_count + 1
+        max_attempts = self.server_id.catcher_max_attempts
+        values = {
+            "attempt_count": attempts,
+            "error": "".join(traceback.format_exception(error)),
+            "reason": str(error) or type(error).__name__,
+        }
+        if attempts >= max_attempts:
+            values.update(state="quarantined", next_attempt_date=False)
+            values["reason"] = self.env._(
+                "Failed %(count)s times, last: %(error)s", count=attempts, error=values["reason"]
+            )
+        else:
+            delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+            values.update(
+                state="failed", next_attempt_date=fields.Datetime.now() + timedelta(minutes=delay)
+            )
+        self.write(values)
+
+    @api.model
+    def _due_for_retry(self, server):
+        return self.search(
+            [
+                ("server_id", "=", server.id),
+                ("state", "=", "failed"),
+                ("next_attempt_date", "<=", fields.Datetime.now()),
+            ]
+        )
+
+    # Actions ---------------------------------------------------------------------------
+
+    def action_retry(self):
+        retried = self.filtered(lambda entry: entry.state in ("failed", "quarantined"))
+        retried.write({"attempt_count": 0})
+        retried._process()
+        return True
+
+    def action_ignore(self):
+        self.filtered(lambda entry: entry.state != "routed").write(
+            {
+                "state": "ignored",
+                "next_attempt_date": False,
+                "reason": self.env._("Ignored by %(user)s.", user=self.env.user.name),
+            }
+        )
+        return True
+
+    def action_download(self):
+        self.ensure_one()
+        self._raw()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.raw_attachment_id.id}?download=true",
+            "target": "self",
+        }
+
+    def action_open_document(self):
+        self.ensure_one()
+        document = self._document()
+        if not document:
+            raise UserError(self.env._("The document of this mail no longer exists."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": document._name,
+            "res_id": document.id,
+            "view_mode": "form",
+        }
+
+    def _assign(self, document):
+        """Post the mail on a document chosen by an admin, as if it had been routed there."""
+        self.ensure_one()
+        message = self._email_message()
+        thread = self.env["mail.thread"].with_context(mail_catcher_routing=True)
+        msg_dict = thread.message_parse(message, save_original=self.server_id.original)
+        msg_dict.pop("parent_id", None)
+        route = (document._name, document.id, {}, self.env.uid, None)
+        thread._message_route_process(message, msg_dict, [route])
+        posted = self.env["mail.message"].search(
+            [("message_id", "=", msg_dict["message_id"]), ("model", "=", document._name)],
+            limit=1,
+        )
+        self._settle(
+            "routed",
+            kind=self.kind or "reply",
+            route="manual",
+            model=document._name,
+            res_id=document.id,
+            posted=posted,
+        )
+
+    # Retention -------------------------------------------------------------------------
+
+    @api.model
+    def _purge_raw_of_routed(self):
+        """Cron: drop the raw content of routed and ignored mails past each server's
+        retention; failed and quarantined mails keep theirs, for an admin to act on."""
+        for server in self.env["fetchmail.server"].with_context(active_test=False).search([]):
+            limit = fields.Datetime.now() - timedelta(days=server.catcher_retention_days)
+            entries = self.search(
+                [
+                    ("server_id", "=", server.id),
+                    ("state", "in", ("routed", "ignored")),
+                    ("create_date", "<", limit),
+                    ("raw_attachment_id", "!=", False),
+                ]
+            )
+            entries.raw_attachment_id.unlink()
+
+
+def _headers(raw):
+    """From, To, Cc, Subject and Date for the journal's columns, from any mail, however
+    broken: a header that does not decode is shown as it came."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception:  # a mail that does not parse still gets journaled
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    values = {}
+    for name in ("from", "to", "cc", "subject"):
+        try:
+            value = message.get(name)
+            values[name] = str(value)[:1000] if value is not None else False
+        except Exception:
+            values[name] = str(message.get_all(name, [""])[0])[:1000]
+    try:
+        date = message["date"].datetime
+        values["date"] = fields.Datetime.to_string(
+            date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date
+        )
+    except Exception:
+        values["date"] = False
+    return values

@@ -1,0 +1,324 @@
+"""Nothing lost, nothing twice: the fetch pipeline against the bench's real Dovecot, run
+in Odoo processes of their own (`odoo-bin shell`), killed and interrupted for real."""
+
+import email.utils
+import textwrap
+import time
+import uuid
+from email.message import EmailMessage
+
+import pytest
+from conftest import REPO
+
+
+def reply_to(message_id, mailbox, body, to=None):
+    mail = EmailMessage()
+    mail["From"] = "Customer <customer@customer.test>"
+    mail["To"] = to or mailbox
+    mail["Subject"] = "Re: your document"
+    mail["Message-ID"] = email.utils.make_msgid(domain="customer.test")
+    mail["Date"] = email.utils.formatdate()
+    if message_id:
+        mail["In-Reply-To"] = message_id
+        mail["References"] = message_id
+    mail.set_content(body)
+    return mail
+
+
+@pytest.fixture
+def mailbox(bench):
+    """A catcher mailbox of its own for each test."""
+    return f"pipe-{uuid.uuid4().hex[:10]}@company.test"
+
+
+def make_server(odoo, bench, mailbox, documents, **options):
+    """An incoming server on `mailbox`, and documents each with a sent message."""
+    values = {
+        "name": mailbox,
+        "server_type": "imap",
+        "server": bench.info["host"],
+        "port": bench.info["imap_port"],
+        "is_ssl": False,
+        "user": mailbox,
+        "password": bench.info["password"],
+        **options,
+    }
+    if values["server_type"] == "pop":
+        values["port"] = bench.info["pop3_port"]
+    return odoo.evaluate(
+        textwrap.dedent(
+            f"""
+            server = env["fetchmail.server"].create({values!r})
+            server.button_confirm_login()
+            docs = env["res.partner"].create([{{"name": f"Doc {{i}}"}} for i in range({documents})])
+            post = dict(body="Here", message_type="comment", subtype_xmlid="mail.mt_comment")
+            sent = [doc.message_post(**post) for doc in docs]
+            result = {{"server": server.id, "docs": docs.ids, "sent": [m.message_id for m in sent]}}
+            """
+        )
+    )
+
+
+def fetch(odoo, server_id, patch="", expect_success=True):
+    """One fetch in an Odoo process of its own; `patch` may sabotage it."""
+    code = textwrap.dedent(
+        f"""
+        import os, signal
+        Server = type(env["fetchmail.server"])
+        {textwrap.indent(textwrap.dedent(patch), "        ").strip()}
+        env["fetchmail.server"].browse({server_id}).fetch_mail(raise_exception=False)
+        env.cr.commit()
+        print("FETCHED")
+        """
+    )
+    finished = odoo.run_python(code, log_level="info")
+    if expect_success:
+        assert "FETCHED" in finished.stdout, finished.stdout + finished.stderr[-3000:]
+    return finished
+
+
+def outcome(odoo, server_id, message_ids):
+    """How many times each reply is in Odoo, and the journal of the server."""
+    return odoo.evaluate(
+        textwrap.dedent(
+            f"""
+            counts = {{
+                mid: env["mail.message"].search_count([("message_id", "=", mid)])
+                for mid in {message_ids!r}
+            }}
+            journal = env["mail.catcher.message"].search([("server_id", "=", {server_id})])
+            server = env["fetchmail.server"].browse({server_id})
+            result = {{
+                "counts": counts,
+                "states": sorted(journal.mapped("state")),
+                "entries": len(journal),
+                "last_error": server.catcher_last_error or "",
+                "backlog": server.catcher_backlog,
+                "uidvalidity": server.imap_uidvalidity,
+            }}
+            """
+        )
+    )
+
+
+def deliver_replies(bench, mailbox, setup, count=None):
+    replies = [
+        reply_to(message_id, mailbox, f"Reply {index}")
+        for index, message_id in enumerate(setup["sent"][:count])
+    ]
+    for reply in replies:
+        bench.deliver(reply, mailbox)
+    bench.wait_for_messages(mailbox, count=len(replies))
+    return [reply["Message-ID"] for reply in replies]
+
+
+def unseen(bench, mailbox, folder="INBOX"):
+    imap = bench.imap(mailbox)
+    try:
+        imap.select(f'"{folder}"', readonly=True)
+        return len(imap.search(None, "UNSEEN")[1][0].split())
+    finally:
+        imap.logout()
+
+
+def test_replies_are_routed_once_and_flagged(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 5, catcher_batch_size=2)
+    replies = deliver_replies(bench, mailbox, setup)
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["states"] == ["routed"] * 5
+    assert unseen(bench, mailbox) == 0
+    fetch(odoo, setup["server"])  # nothing new: nothing doubled
+    assert outcome(odoo, setup["server"], replies)["entries"] == 5
+
+
+def test_crash_between_routing_and_acknowledgement(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 4, catcher_batch_size=2)
+    replies = deliver_replies(bench, mailbox, setup)
+    # The process is killed (SIGKILL) once the first batch is routed and committed,
+    # before the server hears of it.
+    crashed = fetch(
+        odoo,
+        setup["server"],
+        patch="Server._imap_acknowledge = lambda *a: os.kill(os.getpid(), signal.SIGKILL)",
+        expect_success=False,
+    )
+    assert crashed.returncode == -9
+    assert unseen(bench, mailbox) == 4, "nothing was acknowledged"
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["entries"] == 4
+    assert unseen(bench, mailbox) == 0
+
+
+def test_crash_between_acknowledgement_and_commit(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 4, catcher_batch_size=2)
+    replies = deliver_replies(bench, mailbox, setup)
+    crashed = fetch(
+        odoo,
+        setup["server"],
+        patch="""
+        acknowledge = Server._imap_acknowledge
+        def acknowledge_then_die(self, *args):
+            acknowledge(self, *args)
+            os.kill(os.getpid(), signal.SIGKILL)
+        Server._imap_acknowledge = acknowledge_then_die
+        """,
+        expect_success=False,
+    )
+    assert crashed.returncode == -9
+    assert unseen(bench, mailbox) == 2, "the first batch was acknowledged"
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["entries"] == 4
+
+
+def test_dovecot_stopped_in_the_middle_of_a_run(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 6, catcher_batch_size=2)
+    replies = deliver_replies(bench, mailbox, setup)
+    bench_json = bench.state_file
+    stopped = fetch(
+        odoo,
+        setup["server"],
+        patch=f"""
+        import sys
+        sys.path.insert(0, {str(REPO / "scripts")!r})
+        import bench
+        acknowledge = Server._imap_acknowledge
+        def acknowledge_then_stop_dovecot(self, *args):
+            acknowledge(self, *args)
+            bench.Bench.load({str(bench_json)!r}).stop_dovecot()
+        Server._imap_acknowledge = acknowledge_then_stop_dovecot
+        """,
+    )
+    try:
+        assert stopped.returncode == 0, "the run ends cleanly"
+        result = outcome(odoo, setup["server"], replies)
+        assert result["last_error"], "the failure is on the server"
+        assert result["entries"] == 2
+    finally:
+        bench.start_dovecot()
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["last_error"] == ""
+
+
+def test_two_odoo_processes_fetching_at_once(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 12, catcher_batch_size=3)
+    replies = deliver_replies(bench, mailbox, setup)
+    slow = textwrap.dedent(
+        f"""
+        import time
+        Server = type(env["fetchmail.server"])
+        route = Server._catcher_journal_and_route
+        def slow_route(self, fetched):
+            time.sleep(1)
+            return route(self, fetched)
+        Server._catcher_journal_and_route = slow_route
+        env["fetchmail.server"].browse({setup["server"]}).fetch_mail(raise_exception=False)
+        env.cr.commit()
+        """
+    )
+    first, second = odoo.spawn_python(slow), odoo.spawn_python(slow)
+    outputs = [odoo.finish(first), odoo.finish(second)]
+    assert [code for code, _ in outputs] == [0, 0]
+    assert any("already being fetched: skipped" in text for _, text in outputs)
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["entries"] == 12
+
+
+def test_a_mail_already_read_by_a_person_is_fetched(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 1)
+    replies = deliver_replies(bench, mailbox, setup)
+    imap = bench.imap(mailbox)
+    imap.select("INBOX")
+    imap.store("1:*", "+FLAGS", r"(\Seen)")
+    imap.logout()
+    fetch(odoo, setup["server"])
+    assert outcome(odoo, setup["server"], replies)["counts"] == dict.fromkeys(replies, 1)
+
+
+def test_uidvalidity_change_imports_nothing_twice(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 3, imap_folder="Replies")
+    mails = [reply_to(mid, mailbox, f"Reply {i}") for i, mid in enumerate(setup["sent"])]
+
+    def fill_folder():
+        imap = bench.imap(mailbox)
+        imap.create("Replies")
+        for mail in mails:
+            imap.append("Replies", None, None, mail.as_bytes())
+        imap.logout()
+
+    fill_folder()
+    fetch(odoo, setup["server"])
+    first = outcome(odoo, setup["server"], [m["Message-ID"] for m in mails])
+    imap = bench.imap(mailbox)
+    imap.delete("Replies")
+    imap.logout()
+    time.sleep(1)  # Dovecot derives UIDVALIDITY from the time
+    fill_folder()
+    fetch(odoo, setup["server"])
+    second = outcome(odoo, setup["server"], [m["Message-ID"] for m in mails])
+    assert second["uidvalidity"] != first["uidvalidity"]
+    assert second["counts"] == dict.fromkeys([m["Message-ID"] for m in mails], 1)
+    assert second["entries"] == 3
+
+
+def test_move_and_quarantine_folders(odoo, bench, mailbox):
+    setup = make_server(
+        odoo,
+        bench,
+        mailbox,
+        1,
+        catcher_after_fetch="move",
+        catcher_processed_folder="Done",
+        catcher_quarantine_folder="Quarantine",
+    )
+    routed = reply_to(setup["sent"][0], mailbox, "Routed")
+    lost = reply_to(None, mailbox, "Matches nothing")
+    for mail in (routed, lost):
+        bench.deliver(mail, mailbox)
+    bench.wait_for_messages(mailbox, count=2)
+    fetch(odoo, setup["server"])
+    assert bench.messages(mailbox) == []
+    assert [m["Message-ID"] for m in bench.messages(mailbox, "Done")] == [routed["Message-ID"]]
+    assert [m["Message-ID"] for m in bench.messages(mailbox, "Quarantine")] == [lost["Message-ID"]]
+
+
+def test_a_25_mb_attachment_does_not_block_the_others(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 2)
+    big = reply_to(setup["sent"][0], mailbox, "See the scan")
+    scan = b"\0" * (25 * 1024 * 1024)
+    big.add_attachment(scan, "application", "octet-stream", filename="scan.bin")
+    small = reply_to(setup["sent"][1], mailbox, "Small one")
+    imap = bench.imap(mailbox)
+    for mail in (big, small):
+        assert imap.append("INBOX", None, None, mail.as_bytes())[0] == "OK"
+    imap.logout()
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], [big["Message-ID"], small["Message-ID"]])
+    assert result["counts"] == {big["Message-ID"]: 1, small["Message-ID"]: 1}
+    assert result["states"] == ["routed", "routed"]
+
+
+def test_pop_failures_do_not_block_the_good_mails(odoo, bench, mailbox):
+    # A real fault: mails that match no document go to the server's fallback model,
+    # bank accounts, which cannot be created without their owner: routing raises.
+    bank_account = odoo.evaluate('result = env["ir.model"]._get_id("res.partner.bank")')
+    setup = make_server(odoo, bench, mailbox, 60, server_type="pop", object_id=bank_account)
+    bad = [reply_to(None, mailbox, f"Bad {i}") for i in range(60)]
+    good = [reply_to(mid, mailbox, f"Good {i}") for i, mid in enumerate(setup["sent"])]
+    for mail in bad + good:
+        bench.deliver(mail, mailbox)
+    bench.wait_for_messages(mailbox, count=120, timeout=120)
+    fetch(odoo, setup["server"])
+    result = outcome(odoo, setup["server"], [m["Message-ID"] for m in good])
+    assert result["counts"] == {m["Message-ID"]: 1 for m in good}
+    assert result["states"].count("routed") == 60
+    assert result["states"].count("failed") == 60
+    assert bench.messages(mailbox) == [], "POP deleted them all: the journal has them"
