@@ -1,5 +1,6 @@
 from . import test_connection_errors
 from . import test_fetch
 from . import test_journal
+from . import test_lib
 from . import test_reply_to
 from . import test_settings
