@@ -11,10 +11,11 @@ class Base(models.AbstractModel):
         own mailbox rather than to a catchall that nobody fetches."""
         reply_to = super()._notify_get_reply_to(default=default)
         companies = self._mail_catcher_reply_companies()
-        author_reply_to = default or self.env.user.email_formatted or default
+        author_reply_to = default or self.env.user.email_formatted
         doc_names = {record.id: record.display_name for record in self.sudo()} if self else {}
         for res_id, company in companies.items():
-            catcher_email = company.sudo()._mail_catcher_address()
+            record = self.browse(res_id) if res_id else self.browse()
+            catcher_email = company.sudo()._mail_catcher_reply_address(record)
             if catcher_email:
                 reply_to[res_id] = self._notify_get_reply_to_formatted_email(
                     catcher_email, doc_names.get(res_id) or "", company=company

@@ -6,9 +6,11 @@ from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import email_normalize
 
+from ..lib.classify import is_auto_reply
 from ..lib.mail_identity import checksum, message_id_of
-from ..lib.mime import replace_unknown_charsets
+from ..lib.mime import names_in_subject, replace_unknown_charsets
 
 _logger = logging.getLogger(__name__)
 
@@ -249,22 +251,20 @@ class MailCatcherMessage(models.Model):
                 posted=posted,
                 reason=self.env._("This mail is already in Odoo."),
             )
-        if thread._detect_loop_headers(msg_dict):
+        if thread._detect_loop_headers(msg_dict) or self._comes_from_odoo(msg_dict):
             return self._settle(
                 "ignored", kind="loop", reason=self.env._("Odoo sent this mail itself.")
             )
-        try:
-            routes = thread.message_route(message, msg_dict, server.object_id.model)
-        except ValueError as error:
-            raise Unroutable(
-                self.env._("No document matches this mail: assign it to one by hand.")
-            ) from error
+        auto_reply = is_auto_reply(message, msg_dict.get("subject"))
+        route, routes = self._find_routes(message, msg_dict, thread, tolerant=auto_reply)
         if thread._detect_loop_sender(message, msg_dict, routes):
             return self._settle(
                 "ignored",
                 kind="loop",
                 reason=self.env._("Too many mails from this sender in a short time."),
             )
+        if auto_reply:
+            return self._post_auto_reply(msg_dict, route, routes)
         if not routes:
             if msg_dict.get("is_bounce") or msg_dict.get("bounced_email"):
                 return self._settle(
@@ -273,19 +273,148 @@ class MailCatcherMessage(models.Model):
                     reason=self.env._("Delivery report: recorded on the recipient's address."),
                 )
             raise Unroutable(self.env._("Odoo refused every route for this mail."))
-        thread_id = thread._message_route_process(message, msg_dict, routes)
         model, routed_thread_id = routes[0][0], routes[0][1]
+        thread_id = thread.with_context(
+            mail_catcher_notify_partner_ids=self._people_to_tell(model, routed_thread_id, msg_dict)
+        )._message_route_process(message, msg_dict, routes)
         posted = self.env["mail.message"].search(
             [("message_id", "=", msg_dict["message_id"])], limit=1
         )
         return self._settle(
             "routed",
             kind="reply" if routed_thread_id else "new",
-            route="header" if routed_thread_id else "alias",
+            route=route,
             model=model,
             res_id=thread_id,
             posted=posted,
         )
+
+    def _find_routes(self, message, msg_dict, thread, tolerant=False):
+        """The match order: a signed token in the recipients, the reply headers (Odoo's
+        own routing, aliases included), then the document's reference in the subject.
+        Returns (how, routes); raises Unroutable when nothing matches, unless tolerant."""
+        company = self.server_id.catcher_company_ids[:1]
+        document = company and company._mail_catcher_document_from_recipients(message)
+        if document:
+            if msg_dict.get("parent_id"):
+                parent = self.env["mail.message"].browse(msg_dict["parent_id"])
+                if (parent.model, parent.res_id) != (document._name, document.id):
+                    msg_dict.pop("parent_id")
+            return "token", [(document._name, document.id, {}, self.env.uid, None)]
+        try:
+            routes = thread.message_route(message, msg_dict, self.server_id.object_id.model)
+        except (ValueError, Unroutable) as error:
+            document = self._document_from_subject(msg_dict)
+            if document:
+                msg_dict.pop("parent_id", None)
+                return "subject", [(document._name, document.id, {}, self.env.uid, None)]
+            if tolerant:
+                return None, []
+            if isinstance(error, Unroutable):
+                raise
+            raise Unroutable(
+                self.env._("No document matches this mail: assign it to one by hand.")
+            ) from error
+        if not routes:
+            return None, []
+        return ("header" if routes[0][1] else "alias"), routes
+
+    def _document_from_subject(self, msg_dict):
+        """A document named in the subject (an invoice number, an order reference), among
+        those the sender is linked to: documents mailed to them or to a contact of their
+        company, or that they follow. A stranger naming a document routes nowhere."""
+        subject = msg_dict.get("subject") or ""
+        sender = email_normalize(msg_dict.get("email_from") or "")
+        if not subject or not sender:
+            return None
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        senders = Partner.search([("email_normalized", "=", sender)])
+        if not senders:
+            return None
+        contacts = Partner.search(
+            [("commercial_partner_id", "in", senders.commercial_partner_id.ids)]
+        )
+        mailed = self.env["mail.message"].search_read(
+            [("partner_ids", "in", contacts.ids), ("model", "!=", False), ("res_id", "!=", 0)],
+            ["model", "res_id"],
+            order="id desc",
+            limit=200,
+        )
+        followed = self.env["mail.followers"].search_read(
+            [("partner_id", "in", (contacts | senders).ids)], ["res_model", "res_id"], limit=200
+        )
+        candidates = dict.fromkeys(
+            [(m["model"], m["res_id"]) for m in mailed]
+            + [(f["res_model"], f["res_id"]) for f in followed]
+        )
+        for model, res_id in candidates:
+            if model not in self.env:
+                continue
+            document = self.env[model].browse(res_id).exists()
+            name = document.display_name if document else ""
+            if name and names_in_subject(name, subject):
+                return document
+        return None
+
+    def _comes_from_odoo(self, msg_dict):
+        """Mail from the catcher itself or from Odoo's notification and bounce addresses:
+        answering it would start a loop."""
+        sender = email_normalize(msg_dict.get("email_from") or "")
+        if not sender:
+            return False
+        own = set(self.env["res.company"].sudo().search([]).mapped("mail_catcher_email"))
+        for domain in self.env["mail.alias.domain"].sudo().search([]):
+            own |= {domain.default_from_email, domain.bounce_email}
+        return sender in {email_normalize(address or "") for address in own}
+
+    def _post_auto_reply(self, msg_dict, route, routes):
+        """An out-of-office answer stays on the document as a note that notifies nobody."""
+        document = (
+            self.env[routes[0][0]].browse(routes[0][1]).exists()
+            if routes and routes[0][1]
+            else None
+        )
+        if not document:
+            return self._settle(
+                "ignored",
+                kind="auto_reply",
+                reason=self.env._("Automatic reply that matches no document."),
+            )
+        posted = document.with_context(
+            mail_create_nosubscribe=True, mail_post_autofollow=False
+        ).message_post(
+            body=msg_dict.get("body", ""),
+            subject=msg_dict.get("subject"),
+            author_id=msg_dict.get("author_id"),
+            email_from=msg_dict.get("email_from"),
+            message_type="email",
+            subtype_xmlid="mail.mt_note",
+            message_id=msg_dict["message_id"],
+            parent_id=msg_dict.get("parent_id"),
+        )
+        return self._settle(
+            "routed",
+            kind="auto_reply",
+            route=route,
+            model=document._name,
+            res_id=document.id,
+            posted=posted,
+        )
+
+    def _people_to_tell(self, model, res_id, msg_dict):
+        """The author of the answered message and the document's responsible user hear of
+        the reply even when they no longer follow the document."""
+        partners = self.env["res.partner"]
+        if msg_dict.get("parent_id"):
+            author = self.env["mail.message"].browse(msg_dict["parent_id"]).author_id
+            if author.user_ids.filtered(lambda user: not user.share):
+                partners |= author
+        document = self.env[model].browse(res_id).exists() if res_id else None
+        for field_name in ("user_id", "invoice_user_id"):
+            field = document and document._fields.get(field_name)
+            if field and field.type == "many2one" and field.comodel_name == "res.users":
+                partners |= document[field_name].partner_id
+        return partners.ids
 
     def _settle(
         self, state, kind=None, route=None, model=None, res_id=None, posted=None, reason=None

@@ -26,3 +26,16 @@ class MailThread(models.AbstractModel):
                 )
             )
         return super()._routing_create_bounce_email(email_from, body_html, message, **mail_values)
+
+    def _notify_get_recipients(self, message, msg_vals, **kwargs):
+        """A routed reply also reaches the people the journal names (the author of the
+        answered message, the document's responsible user) whether they follow the
+        document or not, each by email or in the inbox as their preferences say."""
+        extra = self.env.context.get("mail_catcher_notify_partner_ids")
+        if extra and msg_vals:
+            known = set(msg_vals.get("partner_ids") or [])
+            msg_vals = {
+                **msg_vals,
+                "partner_ids": [*known, *(pid for pid in extra if pid not in known)],
+            }
+        return super()._notify_get_recipients(message, msg_vals, **kwargs)

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import email_normalize
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,9 +35,12 @@ class MailCatcherCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.alias_domain = cls.env["mail.alias.domain"].create(
-            {"name": "company.test", "catchall_alias": "catchall"}
+        cls.alias_domain = cls.env["mail.alias.domain"].search([("name", "=", "company.test")])
+        cls.alias_domain = cls.alias_domain or cls.env["mail.alias.domain"].create(
+            {"name": "company.test"}
         )
+        cls.alias_domain.catchall_alias = "catchall"
+        cls.company.write({"mail_catcher_server_id": False, "mail_catcher_email": False})
         cls.company.alias_domain_id = cls.alias_domain
         cls.catcher_server = cls.env["fetchmail.server"].create(
             {
@@ -58,6 +62,11 @@ class MailCatcherCase(TransactionCase):
         cls.customer = cls.env["res.partner"].create(
             {"name": "Customer", "email": "customer@customer.test"}
         )
+
+    def assertCatcherAddress(self, reply_to, catcher="mailcatcher@company.test"):
+        """The catcher's address, plus-addressed with a reply token."""
+        local, domain = catcher.split("@")
+        self.assertRegex(email_normalize(reply_to), rf"^{local}\+[a-z2-7]+@{domain}$")
 
     def set_catcher(self, server=None, email="mailcatcher@company.test"):
         self.company.write(

@@ -2,14 +2,8 @@
 process on the test database, driven over JSON-RPC. scripts/test provides both through
 the environment; run outside it, these tests fail and say how to run them."""
 
-import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import bench as bench_module  # noqa: E402
+from odoo_process import OdooServer  # noqa: E402
 
 
 def required_env(name):
@@ -29,186 +24,6 @@ def required_env(name):
             pytrace=False,
         )
     return value
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class OdooServer:
-    """A real `odoo-bin` process serving the test database, and a JSON-RPC client for it."""
-
-    def __init__(self, database, addons_path, log_path):
-        self.database = database
-        self.addons_path = addons_path
-        self.log_path = log_path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def command(self, *args, subcommand=()):
-        odoo_home = os.environ.get("ODOO_HOME", "/opt/odoo")
-        return [
-            sys.executable,
-            f"{odoo_home}/odoo-bin",
-            *subcommand,
-            f"--addons-path={self.addons_path}",
-            "--db_host=127.0.0.1",
-            f"--db_user={os.environ.get('USER') or 'root'}",
-            "-d",
-            self.database,
-            *args,
-        ]
-
-    def shell(self, script, **env):
-        """Runs a script of scripts/odoo inside `odoo-bin shell` on the test database."""
-        result = self.run_python(Path(script).read_text(), env=env)
-        if result.returncode:
-            raise RuntimeError(f"{script} failed:\n{result.stderr[-3000:]}")
-
-    def run_python(self, code, env=None, log_level="warn"):
-        """Runs Python code in an Odoo process of its own (`odoo-bin shell`, which gives
-        `env`), as a second worker or host would; returns the finished process."""
-        return subprocess.run(
-            self.command("--no-http", f"--log-level={log_level}", subcommand=["shell"]),
-            input=code,
-            text=True,
-            env={**os.environ, **(env or {})},
-            capture_output=True,
-            timeout=600,
-        )
-
-    def spawn_python(self, code, log_level="info"):
-        """Like run_python, without waiting: returns the running process, whose output
-        goes to files (a pipe left unread would block it)."""
-        output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (read by finish())
-        process = subprocess.Popen(
-            self.command("--no-http", f"--log-level={log_level}", subcommand=["shell"]),
-            stdin=subprocess.PIPE,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        process.stdin.write(code)
-        process.stdin.close()
-        process.output = output
-        return process
-
-    @staticmethod
-    def finish(process, timeout=600):
-        """Waits for a spawned process; returns (exit code, its output)."""
-        returncode = process.wait(timeout=timeout)
-        process.output.seek(0)
-        text = process.output.read()
-        process.output.close()
-        return returncode, text
-
-    def evaluate(self, code, **env):
-        """Runs code that sets `result` and returns it (through JSON)."""
-        wrapped = f"import json\n{code}\nenv.cr.commit()\nprint('RESULT:' + json.dumps(result))\n"
-        finished = self.run_python(wrapped, env=env)
-        for line in finished.stdout.splitlines():
-            if line.startswith("RESULT:"):
-                return json.loads(line[len("RESULT:") :])
-        raise RuntimeError(f"no result (exit {finished.returncode}):\n{finished.stderr[-4000:]}")
-
-    def start(self):
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 (open as long as the server runs)
-        self.process = subprocess.Popen(
-            self.command(
-                f"--http-port={self.port}",
-                "--http-interface=127.0.0.1",
-                "--gevent-port=0",
-                "--max-cron-threads=0",
-                f"--db-filter=^{self.database}$",
-            ),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Odoo exited at start; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/web/health", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"Odoo did not answer within 120 s; see {self.log_path}")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def login(self, login, password):
-        uid = self.call("common", "login", self.database, login, password)
-        if not uid:
-            raise AssertionError(f"{login} cannot log in")
-        return Session(self, uid, password)
-
-    def call(self, service, method, *args):
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {"service": service, "method": method, "args": args},
-        }
-        request = urllib.request.Request(
-            f"{self.url}/jsonrpc",
-            data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=300) as response:
-            answer = json.load(response)
-        if "error" in answer:
-            error = answer["error"]
-            raise RpcError(error["data"].get("message") or error["message"], error)
-        return answer["result"]
-
-
-class RpcError(Exception):
-    def __init__(self, message, error):
-        super().__init__(message)
-        self.error = error
-
-
-class Session:
-    """One user's JSON-RPC session: what that user may do through the web client."""
-
-    def __init__(self, server, uid, password):
-        self.server = server
-        self.uid = uid
-        self.password = password
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.server.call(
-            "object",
-            "execute_kw",
-            self.server.database,
-            self.uid,
-            self.password,
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        [data] = self(
-            "ir.model.data",
-            "search_read",
-            [("module", "=", module), ("name", "=", name)],
-            ["res_id"],
-        )
-        return data["res_id"]
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,11 @@ mailbox, the catcher's cron brings the answer into the document's chatter, and t
 is told as their preferences say."""
 
 import email.utils
+import re
 import time
 
 import pytest
-from conftest import RpcError
+from odoo_process import RpcError
 from reply_as_customer import build_reply, plain_text
 
 CATCHER = "mailcatcher@company.test"
@@ -17,6 +18,11 @@ SUPPLIER = "jan@supplier.test"
 
 def address(header):
     return email.utils.parseaddr(str(header or ""))[1].lower()
+
+
+def is_catcher_address(header):
+    """The catcher's address with the document's signed reply token."""
+    return re.fullmatch(r"mailcatcher\+[a-z2-7]+@company\.test", address(header)) is not None
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +132,7 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
         CUSTOMER, predicate=lambda m: number in str(m["Subject"]), timeout=60
     )
     assert address(sent["From"]) == "alice@company.test"
-    assert address(sent["Reply-To"]) == CATCHER
+    assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
     assert any(part.get_filename() for part in sent.iter_attachments()), "the invoice PDF"
     chatter = messages_of(alice, "account.move", invoice)
     assert any(m["author_id"][0] == people["alice_partner"] for m in chatter)
@@ -188,7 +194,7 @@ def test_purchase_order_sent_replied_and_in_the_inbox(bench, admin, people):
         SUPPLIER, predicate=lambda m: name in str(m["Subject"]), timeout=60
     )
     assert address(sent["From"]) == "bob@company.test"
-    assert address(sent["Reply-To"]) == CATCHER
+    assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
 
     reply = reply_as(bench, SUPPLIER, sent, "Levering volgende week.")
     fetch_replies(admin, bench, reply)
@@ -270,4 +276,60 @@ def test_without_catcher_replies_go_to_the_user(bench, admin, people):
             "write",
             [company],
             {"mail_catcher_server_id": catcher["mail_catcher_server_id"][0]},
+        )
+
+
+def test_replies_without_threading_headers_still_find_their_invoice(bench, admin, people):
+    """Through the real servers: a client that drops In-Reply-To/References is routed by
+    the reply token; one that writes to the bare catcher address, by the subject."""
+    alice = people["alice"]
+    invoice = alice(
+        "account.move",
+        "create",
+        {
+            "move_type": "out_invoice",
+            "partner_id": people["customer"],
+            "invoice_line_ids": [(0, 0, {"name": "Audit", "quantity": 1, "price_unit": 900})],
+        },
+    )
+    alice("account.move", "action_post", [invoice])
+    [number] = [m["name"] for m in alice("account.move", "read", [invoice], ["name"])]
+    alice(
+        "account.move",
+        "message_post",
+        [invoice],
+        body=f"Invoice {number}",
+        subject=f"Invoice {number}",
+        partner_ids=[people["customer"]],
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    send_mail_queue(admin)
+    [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
+
+    by_token = build_reply(sent, CUSTOMER, "Sans en-têtes.", threading_headers=False)
+    by_token.replace_header("Subject", "Question (subject edited by Outlook)")
+    bench.deliver(by_token, address(by_token["To"]))
+    by_subject = build_reply(sent, CUSTOMER, "Par le sujet.", threading_headers=False)
+    by_subject.replace_header("To", CATCHER)
+    bench.deliver(by_subject, CATCHER)
+    for reply in (by_token, by_subject):
+        bench.wait_for_messages(
+            CATCHER, predicate=lambda m, r=reply: m["Message-ID"] == r["Message-ID"]
+        )
+    run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
+    entries = admin(
+        "mail.catcher.message",
+        "search_read",
+        [("message_id", "in", [by_token["Message-ID"], by_subject["Message-ID"]])],
+        ["message_id", "state", "route", "model", "res_id"],
+    )
+    routes = {entry["message_id"]: entry for entry in entries}
+    assert routes[by_token["Message-ID"]]["route"] == "token"
+    assert routes[by_subject["Message-ID"]]["route"] == "subject"
+    for entry in entries:
+        assert (entry["state"], entry["model"], entry["res_id"]) == (
+            "routed",
+            "account.move",
+            invoice,
         )

@@ -1,0 +1,150 @@
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo.tests import tagged
+from odoo.tools import email_normalize
+
+from .common import MailCatcherCase
+
+
+@tagged("post_install", "-at_install")
+class TestRouting(MailCatcherCase):
+    """The match order (token, headers, subject, quarantine), automatic replies, loops,
+    and who hears of a reply."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write(
+            {
+                "mail_catcher_server_id": cls.catcher_server.id,
+                "mail_catcher_email": "mailcatcher@company.test",
+            }
+        )
+        cls.Journal = cls.env["mail.catcher.message"]
+        cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
+        cls.sent = cls.document.with_user(cls.alice).message_post(
+            body="Your order",
+            partner_ids=cls.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    def mail(self, body="Thanks", **headers):
+        mail = EmailMessage()
+        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
+        mail["To"] = headers.pop("To", "mailcatcher@company.test")
+        mail["Subject"] = headers.pop("Subject", "Re: Your order")
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        for name, value in headers.items():
+            mail[name.replace("_", "-")] = value
+        mail.set_content(body)
+        return mail.as_bytes()
+
+    def receive(self, raw):
+        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
+        entry._process()
+        return entry
+
+    def test_replies_to_a_document_carry_its_signed_token(self):
+        reply_to = email_normalize(self.sent.reply_to)
+        self.assertRegex(reply_to, r"^mailcatcher\+[a-z2-7]{16,40}@company\.test$")
+        other = self.env["res.partner"].create({"name": "Other"})
+        other_reply_to = other._notify_get_reply_to()[other.id]
+        self.assertNotEqual(email_normalize(other_reply_to), reply_to)
+
+    def test_without_plus_addressing_the_plain_catcher(self):
+        self.company.mail_catcher_plus_addressing = False
+        reply_to = self.document._notify_get_reply_to()[self.document.id]
+        self.assertEqual(email_normalize(reply_to), "mailcatcher@company.test")
+
+    def test_a_token_routes_a_reply_whose_headers_were_dropped(self):
+        entry = self.receive(
+            self.mail("Réponse", To=self.sent.reply_to, Subject="Edited subject, no headers")
+        )
+        self.assertRecordValues(
+            entry, [{"state": "routed", "route": "token", "res_id": self.document.id}]
+        )
+
+    def test_the_token_wins_over_headers_pointing_elsewhere(self):
+        elsewhere = self.env["res.partner"].create({"name": "Elsewhere"})
+        other_message = elsewhere.message_post(body="x", message_type="comment")
+        entry = self.receive(self.mail(To=self.sent.reply_to, In_Reply_To=other_message.message_id))
+        self.assertRecordValues(entry, [{"route": "token", "res_id": self.document.id}])
+
+    def test_a_forged_token_is_quarantined_as_suspicious(self):
+        token = email_normalize(self.sent.reply_to).split("+")[1].split("@")[0]
+        forged = token[:-2] + ("aa" if token[-2:] != "aa" else "bb")
+        entry = self.receive(self.mail(To=f"mailcatcher+{forged}@company.test"))
+        self.assertEqual(entry.state, "quarantined")
+        self.assertIn("Suspicious", entry.reason)
+        self.assertFalse(entry.res_id)
+
+    def test_a_reply_to_a_deleted_document_is_quarantined(self):
+        doomed = self.env["res.partner"].create({"name": "Doomed"})
+        reply_to = doomed._notify_get_reply_to()[doomed.id]
+        doomed.unlink()
+        entry = self.receive(self.mail(To=reply_to))
+        self.assertEqual(entry.state, "quarantined")
+        self.assertIn("deleted", entry.reason)
+
+    def test_headers_route_when_there_is_no_token(self):
+        entry = self.receive(self.mail(In_Reply_To=self.sent.message_id))
+        self.assertRecordValues(entry, [{"route": "header", "res_id": self.document.id}])
+
+    def test_the_subject_routes_mail_from_a_linked_sender(self):
+        entry = self.receive(self.mail(Subject="About Order PO-4521, delivery date"))
+        self.assertRecordValues(
+            entry, [{"state": "routed", "route": "subject", "res_id": self.document.id}]
+        )
+
+    def test_a_colleague_of_the_customer_may_use_the_subject(self):
+        company = self.env["res.partner"].create({"name": "Customer Ltd", "is_company": True})
+        self.customer.parent_id = company
+        self.env["res.partner"].create(
+            {"name": "Colleague", "email": "colleague@customer.test", "parent_id": company.id}
+        )
+        entry = self.receive(
+            self.mail(From="colleague@customer.test", Subject="Order PO-4521 again")
+        )
+        self.assertRecordValues(entry, [{"route": "subject", "res_id": self.document.id}])
+
+    def test_a_stranger_naming_a_document_is_quarantined(self):
+        entry = self.receive(
+            self.mail(From="stranger@elsewhere.test", Subject="About Order PO-4521")
+        )
+        self.assertEqual(entry.state, "quarantined")
+        self.assertFalse(entry.res_id)
+
+    def test_an_out_of_office_answer_is_a_note_that_notifies_nobody(self):
+        entry = self.receive(
+            self.mail(
+                "I am away until Monday.",
+                To=self.sent.reply_to,
+                Subject="Automatic reply: Your order",
+                Auto_Submitted="auto-replied",
+            )
+        )
+        self.assertRecordValues(entry, [{"state": "routed", "kind": "auto_reply"}])
+        note = entry.mail_message_id
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertFalse(note.notification_ids, "nobody is notified of an out-of-office")
+
+    def test_an_out_of_office_matching_nothing_is_ignored(self):
+        entry = self.receive(self.mail(Subject="Out of Office: hello", X_Autoreply="yes"))
+        self.assertRecordValues(entry, [{"state": "ignored", "kind": "auto_reply"}])
+
+    def test_mail_from_odoo_itself_is_a_loop(self):
+        entry = self.receive(self.mail(From="notifications@company.test"))
+        self.assertRecordValues(entry, [{"state": "ignored", "kind": "loop"}])
+        entry = self.receive(self.mail(From="mailcatcher@company.test"))
+        self.assertRecordValues(entry, [{"state": "ignored", "kind": "loop"}])
+
+    def test_the_author_hears_of_the_reply_without_following(self):
+        self.document.message_unsubscribe(partner_ids=self.alice.partner_id.ids)
+        self.alice.notification_type = "inbox"
+        entry = self.receive(self.mail("Got it", In_Reply_To=self.sent.message_id))
+        notified = entry.mail_message_id.notification_ids.filtered(
+            lambda n: n.res_partner_id == self.alice.partner_id
+        )
+        self.assertEqual(notified.notification_type, "inbox")
