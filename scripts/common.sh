@@ -104,7 +104,7 @@ odoo_shell() {
 # A database with the addon, invoices, purchases, French and Dutch, and a chart of accounts.
 create_database() {
     local database=$1
-    dropdb -h 127.0.0.1 --if-exists "$database" || die "could not drop $database"
+    dropdb -h 127.0.0.1 --if-exists "$database" 2>/dev/null || die "could not drop $database"
     odoo -d "$database" -i mail_catcher,account,purchase --without-demo=all \
         --load-language=fr_FR,nl_NL --stop-after-init --log-level=warn ||
         die "could not create the database $database"
