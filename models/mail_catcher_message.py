@@ -4,11 +4,14 @@ import logging
 import traceback
 from datetime import UTC, timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
 from ..lib.classify import is_auto_reply
+from ..lib.dsn import is_delivery_report, parse_delivery_report
 from ..lib.mail_identity import checksum, message_id_of
 from ..lib.mime import names_in_subject, replace_unknown_charsets
 
@@ -255,6 +258,8 @@ class MailCatcherMessage(models.Model):
             return self._settle(
                 "ignored", kind="loop", reason=self.env._("Odoo sent this mail itself.")
             )
+        if is_delivery_report(message):
+            return self._handle_delivery_report(message, msg_dict)
         auto_reply = is_auto_reply(message, msg_dict.get("subject"))
         route, routes = self._find_routes(message, msg_dict, thread, tolerant=auto_reply)
         if thread._detect_loop_sender(message, msg_dict, routes):
@@ -366,6 +371,76 @@ class MailCatcherMessage(models.Model):
         for domain in self.env["mail.alias.domain"].sudo().search([]):
             own |= {domain.default_from_email, domain.bounce_email}
         return sender in {email_normalize(address or "") for address in own}
+
+    def _handle_delivery_report(self, message, msg_dict):
+        """A bounce: the failed addresses and why, shown on the document of the mail that
+        bounced. A permanent failure marks the address as bouncing and tells the mail's
+        author; a temporary one is recorded here only."""
+        report = parse_delivery_report(message, self._raw())
+        if not report.failures:
+            return self._settle(
+                "ignored",
+                kind="bounce",
+                reason=self.env._("A delivery report that names no failed address."),
+            )
+        lines = [
+            self.env._(
+                "%(address)s: %(verdict)s failure %(status)s %(diagnostic)s",
+                address=failure.recipient,
+                verdict=self.env._("permanent") if failure.permanent else self.env._("temporary"),
+                status=failure.status,
+                diagnostic=failure.diagnostic,
+            ).strip()
+            for failure in report.failures
+        ]
+        permanent = [failure for failure in report.failures if failure.permanent]
+        if not permanent:
+            return self._settle("ignored", kind="bounce", reason="\n".join(lines))
+        original = self.env["mail.message"].search(
+            [("message_id", "=", report.original_message_id or msg_dict.get("in_reply_to"))],
+            limit=1,
+        )
+        for failure in permanent:
+            partners = self.env["res.partner"].search(
+                [("email_normalized", "=", email_normalize(failure.recipient))]
+            )
+            partners._message_receive_bounce(failure.recipient, partners)
+            original.notification_ids.filtered(
+                lambda notification, partners=partners: notification.res_partner_id in partners
+            ).sudo().write({"notification_status": "bounce"})
+        document = (
+            self.env[original.model].browse(original.res_id).exists()
+            if original.model in self.env and original.res_id
+            else None
+        )
+        if not document:
+            return self._settle("ignored", kind="bounce", reason="\n".join(lines))
+        posted = document.with_context(
+            mail_create_nosubscribe=True, mail_post_autofollow=False
+        ).message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>")
+            % (
+                self.env._("This mail could not be delivered:"),
+                Markup().join(Markup("<li>%s</li>") % line for line in lines),
+            ),
+            subject=msg_dict.get("subject"),
+            author_id=False,
+            email_from=msg_dict.get("email_from"),
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+            message_id=msg_dict["message_id"],
+            partner_ids=original.author_id.filtered(lambda a: a.user_ids).ids,
+            parent_id=original.id,
+        )
+        return self._settle(
+            "routed",
+            kind="bounce",
+            route="header",
+            model=document._name,
+            res_id=document.id,
+            posted=posted,
+            reason="\n".join(lines),
+        )
 
     def _post_auto_reply(self, msg_dict, route, routes):
         """An out-of-office answer stays on the document as a note that notifies nobody."""

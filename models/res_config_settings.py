@@ -9,6 +9,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.mail_catcher_server_id", readonly=False
     )
     mail_catcher_email = fields.Char(related="company_id.mail_catcher_email", readonly=False)
+    mail_catcher_plus_addressing = fields.Boolean(
+        related="company_id.mail_catcher_plus_addressing", readonly=False
+    )
     mail_catcher_server_state = fields.Selection(related="mail_catcher_server_id.state")
     mail_catcher_last_error = fields.Text(related="mail_catcher_server_id.catcher_last_error")
     mail_catcher_sender_report = fields.Text(

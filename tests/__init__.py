@@ -1,4 +1,5 @@
 from . import test_connection_errors
+from . import test_corpus
 from . import test_fetch
 from . import test_journal
 from . import test_lib

@@ -84,3 +84,14 @@ class TestReplyTo(MailCatcherCase):
         document = self.env["res.partner"].create({"name": "Document"})
         with self.assertRaises(UserError):
             self.post_to_customer(document)
+
+    def test_mail_sent_on_its_own_says_so(self):
+        document = self.env["res.partner"].create({"name": "Reminder"})
+        automatic = document.with_context(
+            mail_notify_force_send=False, ir_cron_progress_id=1
+        ).message_post(body="Reminder", partner_ids=self.customer.ids)
+        typed = self.post_to_customer(document.with_context(mail_notify_force_send=False))
+        [automatic_mail] = self.outgoing_mail(automatic)._prepare_outgoing_list()
+        [typed_mail] = self.outgoing_mail(typed)._prepare_outgoing_list()
+        self.assertEqual(automatic_mail["headers"].get("Auto-Submitted"), "auto-generated")
+        self.assertNotIn("Auto-Submitted", typed_mail["headers"])
