@@ -98,3 +98,32 @@ class TestFetch(MailCatcherCase):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             return sock.getsockname()[1]
+
+    def test_admins_are_told_when_fetching_keeps_failing_and_recovers(self):
+        admin = self.env.ref("base.user_admin")
+        admin.email = admin.email or "admin@company.test"
+        server = self.catcher_server
+        server.write({"state": "done", "password": "wrong", "catcher_alert_after": 2})
+
+        def alerts():
+            return self.env["mail.message"].search(
+                [
+                    ("model", "=", server._name),
+                    ("res_id", "=", server.id),
+                    ("message_type", "=", "comment"),
+                ],
+                order="id",
+            )
+
+        server.fetch_mail(raise_exception=False)
+        self.assertFalse(alerts())
+        server.fetch_mail(raise_exception=False)
+        self.assertEqual(len(alerts()), 1)
+        self.assertIn(admin.partner_id, alerts().partner_ids)
+        self.assertIn("refused the login", alerts().body)
+
+        server.password = self.bench_info["password"]
+        server.fetch_mail()
+        self.assertEqual(len(alerts()), 2)
+        self.assertIn("works again", alerts()[-1].subject)
+        self.assertEqual(server.catcher_failure_count, 0)
