@@ -26,6 +26,7 @@ import imaplib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -477,6 +478,8 @@ class Bench:
         """Send a mail through the bench SMTP server, as any outside sender would."""
         if isinstance(raw, EmailMessage):
             raw = raw.as_bytes(policy=email.policy.SMTP)
+        # SMTP wants CRLF line ends; smtplib fixes them in str messages only.
+        raw = re.sub(rb"\r?\n", b"\r\n", raw)
         if not sender:
             from_header = BytesHeaderParser().parsebytes(raw).get("From", "")
             sender = email.utils.parseaddr(from_header)[1] or "bench@bench.test"

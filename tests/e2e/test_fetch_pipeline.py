@@ -322,3 +322,28 @@ def test_pop_failures_do_not_block_the_good_mails(odoo, bench, mailbox):
     assert result["states"].count("routed") == 60
     assert result["states"].count("failed") == 60
     assert bench.messages(mailbox) == [], "POP deleted them all: the journal has them"
+
+
+def test_a_backlog_drains_over_runs_within_the_time_budget(odoo, bench, mailbox):
+    setup = make_server(odoo, bench, mailbox, 8, catcher_batch_size=2, catcher_time_budget=1)
+    replies = deliver_replies(bench, mailbox, setup)
+    # Each batch takes over a second here, so a run takes two batches at the most.
+    slow = """
+    import time
+    route = Server._catcher_journal_and_route
+    def slow_route(self, fetched):
+        time.sleep(1.1)
+        return route(self, fetched)
+    Server._catcher_journal_and_route = slow_route
+    """
+    backlogs = []
+    for _run in range(8):
+        fetch(odoo, setup["server"], patch=slow)
+        result = outcome(odoo, setup["server"], replies)
+        backlogs.append(result["backlog"])
+        if not result["backlog"]:
+            break
+    assert backlogs[0] > 0, "the first run left a backlog"
+    assert backlogs[-1] == 0 and len(backlogs) > 1, backlogs
+    assert backlogs == sorted(backlogs, reverse=True)
+    assert result["counts"] == dict.fromkeys(replies, 1)

@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from conftest import REPO
 from odoo_process import RpcError
 from reply_as_customer import build_reply, plain_text
 
@@ -333,3 +334,48 @@ def test_replies_without_threading_headers_still_find_their_invoice(bench, admin
             "account.move",
             invoice,
         )
+
+
+def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, people):
+    """A Postfix delivery report about a sent invoice, delivered to the catcher by SMTP."""
+    alice = people["alice"]
+    gone = admin("res.partner", "create", {"name": "Gone Customer", "email": "gone@customer.test"})
+    invoice = alice(
+        "account.move",
+        "create",
+        {
+            "move_type": "out_invoice",
+            "partner_id": gone,
+            "invoice_line_ids": [(0, 0, {"name": "Audit", "quantity": 1, "price_unit": 100})],
+        },
+    )
+    alice("account.move", "action_post", [invoice])
+    message = alice(
+        "account.move",
+        "message_post",
+        [invoice],
+        body="Your invoice",
+        partner_ids=[gone],
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    [sent] = admin("mail.message", "read", [message], ["message_id"])
+    raw = (REPO / "tests" / "data" / "bounces" / "postfix_hard.eml").read_bytes()
+    raw = raw.replace(b"{recipient}", b"gone@customer.test")
+    raw = raw.replace(b"{message_id}", sent["message_id"].encode())
+    report_id = email.utils.make_msgid(domain="mx.customer.test")
+    raw = raw.replace(b"<20261130081201.4Xk2@mx.customer.test>", report_id.encode())
+    bench.deliver(raw, CATCHER)
+    bench.wait_for_messages(CATCHER, predicate=lambda m: "Undelivered" in str(m["Subject"]))
+    run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
+    [entry] = admin(
+        "mail.catcher.message",
+        "search_read",
+        [("message_id", "=", report_id)],
+        ["state", "kind", "model", "res_id", "reason"],
+    )
+    assert (entry["state"], entry["kind"]) == ("routed", "bounce")
+    assert (entry["model"], entry["res_id"]) == ("account.move", invoice)
+    assert "gone@customer.test" in entry["reason"] and "5.1.1" in entry["reason"]
+    [partner] = admin("res.partner", "read", [gone], ["message_bounce"])
+    assert partner["message_bounce"] == 1
