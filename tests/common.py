@@ -63,6 +63,16 @@ class MailCatcherCase(TransactionCase):
             {"name": "Customer", "email": "customer@customer.test"}
         )
 
+    @classmethod
+    def use_catcher(cls):
+        """The company's catcher: the (unconnected) catcher server, mailcatcher@company.test."""
+        cls.company.write(
+            {
+                "mail_catcher_server_id": cls.catcher_server.id,
+                "mail_catcher_email": "mailcatcher@company.test",
+            }
+        )
+
     def assertCatcherAddress(self, reply_to, catcher="mailcatcher@company.test"):
         """The catcher's address, plus-addressed with a reply token."""
         local, domain = catcher.split("@")

@@ -22,12 +22,7 @@ class TestCorpus(MailCatcherCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "mail_catcher_server_id": cls.catcher_server.id,
-                "mail_catcher_email": "mailcatcher@company.test",
-            }
-        )
+        cls.use_catcher()
         cls.customer.write({"name": "Camille Dupont", "email": "camille@customer.test"})
         cls.Journal = cls.env["mail.catcher.message"]
 

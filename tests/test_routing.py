@@ -15,12 +15,7 @@ class TestRouting(MailCatcherCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "mail_catcher_server_id": cls.catcher_server.id,
-                "mail_catcher_email": "mailcatcher@company.test",
-            }
-        )
+        cls.use_catcher()
         cls.Journal = cls.env["mail.catcher.message"]
         cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
         cls.sent = cls.document.with_user(cls.alice).message_post(

@@ -110,19 +110,25 @@ def messages_of(session, model, res_id, fields=("author_id", "body", "attachment
     )
 
 
-def test_invoice_sent_replied_and_routed(bench, admin, people):
-    alice = people["alice"]
-    invoice = alice(
+def posted_invoice(session, partner, line, price):
+    """A customer invoice created and posted by `session`'s user: (id, number)."""
+    invoice = session(
         "account.move",
         "create",
         {
             "move_type": "out_invoice",
-            "partner_id": people["customer"],
-            "invoice_line_ids": [(0, 0, {"name": "Consulting", "quantity": 2, "price_unit": 150})],
+            "partner_id": partner,
+            "invoice_line_ids": [(0, 0, {"name": line, "quantity": 1, "price_unit": price})],
         },
     )
-    alice("account.move", "action_post", [invoice])
-    [number] = [m["name"] for m in alice("account.move", "read", [invoice], ["name"])]
+    session("account.move", "action_post", [invoice])
+    [number] = [m["name"] for m in session("account.move", "read", [invoice], ["name"])]
+    return invoice, number
+
+
+def test_invoice_sent_replied_and_routed(bench, admin, people):
+    alice = people["alice"]
+    invoice, number = posted_invoice(alice, people["customer"], "Consulting", 300)
 
     # 1. Alice sends it with the "Send" wizard.
     action = alice("account.move", "action_invoice_sent", [invoice])
@@ -284,17 +290,7 @@ def test_replies_without_threading_headers_still_find_their_invoice(bench, admin
     """Through the real servers: a client that drops In-Reply-To/References is routed by
     the reply token; one that writes to the bare catcher address, by the subject."""
     alice = people["alice"]
-    invoice = alice(
-        "account.move",
-        "create",
-        {
-            "move_type": "out_invoice",
-            "partner_id": people["customer"],
-            "invoice_line_ids": [(0, 0, {"name": "Audit", "quantity": 1, "price_unit": 900})],
-        },
-    )
-    alice("account.move", "action_post", [invoice])
-    [number] = [m["name"] for m in alice("account.move", "read", [invoice], ["name"])]
+    invoice, number = posted_invoice(alice, people["customer"], "Audit", 900)
     alice(
         "account.move",
         "message_post",
@@ -340,16 +336,7 @@ def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, peo
     """A Postfix delivery report about a sent invoice, delivered to the catcher by SMTP."""
     alice = people["alice"]
     gone = admin("res.partner", "create", {"name": "Gone Customer", "email": "gone@customer.test"})
-    invoice = alice(
-        "account.move",
-        "create",
-        {
-            "move_type": "out_invoice",
-            "partner_id": gone,
-            "invoice_line_ids": [(0, 0, {"name": "Audit", "quantity": 1, "price_unit": 100})],
-        },
-    )
-    alice("account.move", "action_post", [invoice])
+    invoice, _number = posted_invoice(alice, gone, "Audit", 100)
     message = alice(
         "account.move",
         "message_post",
