@@ -1,11 +1,16 @@
-"""What identifies a received mail, independently of where it was fetched from."""
+"""What identifies a received mail, and what the journal shows of it, read from its
+headers alone (one cheap parse, whatever the mail's size or state)."""
 
 import hashlib
 import re
+from datetime import UTC
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from email.utils import parsedate_to_datetime
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+SHOWN_HEADERS = ("from", "to", "cc", "subject")
 
 
 def checksum(raw):
@@ -15,8 +20,39 @@ def checksum(raw):
 def message_id_of(raw):
     """The mail's Message-ID, or one made from its content when the header is missing or
     broken, so that fetching the same mail twice always gives the same identity."""
+    return describe(raw)["message_id"]
+
+
+def describe(raw):
+    """Message-ID, checksum, From, To, Cc, Subject (decoded, cut to 1,000 characters) and
+    Date (naive UTC, or None) of a raw mail; a header that does not decode is kept as it
+    came."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
     match = _MESSAGE_ID.search(str(headers.get("Message-ID") or ""))
-    if match:
-        return match.group(0)
-    return f"<{checksum(raw)[:40]}@mail-catcher.missing-message-id>"
+    digest = checksum(raw)
+    values = {
+        "message_id": match.group(0)
+        if match
+        else f"<{digest[:40]}@mail-catcher.missing-message-id>",
+        "checksum": digest,
+        "date": _date(headers.get("Date")),
+    }
+    for name in SHOWN_HEADERS:
+        value = headers.get(name)
+        values[name] = _decoded(value)[:1000] if value is not None else None
+    return values
+
+
+def _decoded(value):
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:  # an undecodable header is shown as it came
+        return str(value)
+
+
+def _date(value):
+    try:
+        date = parsedate_to_datetime(str(value))
+    except Exception:  # no date, or one no parser understands
+        return None
+    return date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date

@@ -2,7 +2,7 @@ import email
 import email.policy
 import logging
 import traceback
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -12,7 +12,7 @@ from odoo.tools import email_normalize
 
 from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
-from ..lib.mail_identity import checksum, message_id_of
+from ..lib.mail_identity import describe
 from ..lib.mime import names_in_subject, replace_unknown_charsets
 
 _logger = logging.getLogger(__name__)
@@ -112,8 +112,7 @@ class MailCatcherMessage(models.Model):
         (dicts with `raw` and where it was read), existing entries included, so that a
         mail fetched again after a crash is recognised rather than imported twice."""
         for item in fetched:
-            item["message_id"] = message_id_of(item["raw"])
-            item["checksum"] = checksum(item["raw"])
+            item.update(describe(item["raw"]))
         existing = self.search(
             [
                 ("server_id", "=", server.id),
@@ -136,7 +135,6 @@ class MailCatcherMessage(models.Model):
 
     @api.model
     def _journal_values(self, server, item):
-        headers = _headers(item["raw"])
         return {
             "server_id": server.id,
             "folder": item.get("folder"),
@@ -145,11 +143,11 @@ class MailCatcherMessage(models.Model):
             "pop_uidl": item.get("uidl"),
             "message_id": item["message_id"],
             "checksum": item["checksum"],
-            "date": headers.get("date") or fields.Datetime.now(),
-            "email_from": headers.get("from"),
-            "email_to": headers.get("to"),
-            "email_cc": headers.get("cc"),
-            "subject": headers.get("subject"),
+            "date": item["date"] or fields.Datetime.now(),
+            "email_from": item["from"],
+            "email_to": item["to"],
+            "email_cc": item["cc"],
+            "subject": item["subject"],
             "size": len(item["raw"]),
         }
 
@@ -200,10 +198,11 @@ class MailCatcherMessage(models.Model):
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
         entries.invalidate_recordset(["state"])
+        own_addresses = self._odoo_addresses()
         for entry in entries:
             try:
                 with self.env.cr.savepoint():
-                    entry._route()
+                    entry._route(own_addresses)
             except Unroutable as reason:
                 entry._settle("quarantined", reason=str(reason))
                 if reason.__context__:  # what made Odoo give up, for the admin
@@ -213,7 +212,7 @@ class MailCatcherMessage(models.Model):
                 entry._record_failure(error)
         return entries
 
-    def _route(self):
+    def _route(self, own_addresses):
         server = self.server_id
         message = self._email_message()
         thread = self.env["mail.thread"].with_context(
@@ -254,7 +253,8 @@ class MailCatcherMessage(models.Model):
                 posted=posted,
                 reason=self.env._("This mail is already in Odoo."),
             )
-        if thread._detect_loop_headers(msg_dict) or self._comes_from_odoo(msg_dict):
+        sender = email_normalize(msg_dict.get("email_from") or "")
+        if thread._detect_loop_headers(msg_dict) or sender in own_addresses:
             return self._settle(
                 "ignored", kind="loop", reason=self.env._("Odoo sent this mail itself.")
             )
@@ -361,16 +361,14 @@ class MailCatcherMessage(models.Model):
                 return document
         return None
 
-    def _comes_from_odoo(self, msg_dict):
-        """Mail from the catcher itself or from Odoo's notification and bounce addresses:
-        answering it would start a loop."""
-        sender = email_normalize(msg_dict.get("email_from") or "")
-        if not sender:
-            return False
+    @api.model
+    def _odoo_addresses(self):
+        """The catchers' and Odoo's notification and bounce addresses: mail from them is
+        Odoo's own, and answering it would start a loop."""
         own = set(self.env["res.company"].sudo().search([]).mapped("mail_catcher_email"))
         for domain in self.env["mail.alias.domain"].sudo().search([]):
             own |= {domain.default_from_email, domain.bounce_email}
-        return sender in {email_normalize(address or "") for address in own}
+        return {email_normalize(address) for address in own if address} - {False}
 
     def _handle_delivery_report(self, message, msg_dict):
         """A bounce: the failed addresses and why, shown on the document of the mail that
@@ -616,27 +614,3 @@ class MailCatcherMessage(models.Model):
                 ]
             )
             entries.raw_attachment_id.unlink()
-
-
-def _headers(raw):
-    """From, To, Cc, Subject and Date for the journal's columns, from any mail, however
-    broken: a header that does not decode is shown as it came."""
-    try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-    except Exception:  # a mail that does not parse still gets journaled
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    values = {}
-    for name in ("from", "to", "cc", "subject"):
-        try:
-            value = message.get(name)
-            values[name] = str(value)[:1000] if value is not None else False
-        except Exception:
-            values[name] = str(message.get_all(name, [""])[0])[:1000]
-    try:
-        date = message["date"].datetime
-        values["date"] = fields.Datetime.to_string(
-            date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date
-        )
-    except Exception:
-        values["date"] = False
-    return values

@@ -54,7 +54,7 @@ class MailCatcherCase(TransactionCase):
         )
         cls.alice = new_test_user(
             cls.env,
-            login="alice",
+            login="mail_catcher_test_alice",
             name="Alice Sender",
             email="alice@company.test",
             groups="base.group_user,base.group_partner_manager",
