@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "wizards/mail_catcher_assign_views.xml",
+        "wizards/mail_catcher_setup_views.xml",
         "views/mail_catcher_message_views.xml",
         "views/fetchmail_server_views.xml",
         "views/res_company_views.xml",

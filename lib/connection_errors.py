@@ -6,6 +6,7 @@ Admins see Python's socket and IMAP errors as noise; naming the field to fix
 
 import imaplib
 import poplib
+import smtplib
 import socket
 import ssl
 
@@ -31,6 +32,8 @@ def classify_connection_error(error):
     """Return LOGIN, HOST, PORT, TLS, TIMEOUT or OTHER for an exception raised while
     connecting to, or logging in on, an IMAP or POP server."""
     error = root_cause(error)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return LOGIN
     if isinstance(error, ssl.SSLError):
         return TLS
     if isinstance(error, (socket.gaierror, UnicodeError)):
@@ -39,7 +42,7 @@ def classify_connection_error(error):
         return TIMEOUT
     if isinstance(error, ConnectionRefusedError):
         return PORT
-    if isinstance(error, imaplib.IMAP4.abort):
+    if isinstance(error, (imaplib.IMAP4.abort, smtplib.SMTPServerDisconnected)):
         # A server that speaks TLS on a port we use in clear text closes the connection
         # before any greeting.
         return TLS

@@ -123,22 +123,40 @@ class FetchmailServer(models.Model):
         return connection
 
     def _catcher_describe_error(self, error):
-        """The error in the admin's words: which setting to check, then what the server said."""
+        return self._describe_connection_error(
+            error, self.env._('the server "%(name)s"', name=self.name), self.server, self.port
+        )
+
+    @api.model
+    def _describe_connection_error(self, error, what, host, port):
+        """A connection error in the admin's words: which setting to check, then what
+        the server said. `what` names the server ("the outgoing server")."""
         advice = {
-            LOGIN: self.env._("The server refused the login: check the username and password."),
-            HOST: self.env._("The server name %(host)s is unknown: check it.", host=self.server),
+            LOGIN: self.env._(
+                "%(what)s refused the login: check the username and password.", what=what
+            ),
+            HOST: self.env._(
+                "The name %(host)s of %(what)s is unknown: check it.", host=host, what=what
+            ),
             PORT: self.env._(
-                "Nothing answers on port %(port)s of %(host)s: check the port.",
-                port=self.port,
-                host=self.server,
+                "Nothing answers on port %(port)s of %(host)s: check the port of %(what)s.",
+                port=port or "?",
+                host=host,
+                what=what,
             ),
             TLS: self.env._(
-                "The secure connection failed: check the SSL/TLS option against the port."
+                "The secure connection to %(what)s failed: check its SSL/TLS setting against "
+                "the port (SSL/TLS on 993, 995 and 465; none or STARTTLS on 143, 110 and 587).",
+                what=what,
             ),
-            TIMEOUT: self.env._("The server did not answer in time: check the name and port."),
+            TIMEOUT: self.env._(
+                "%(what)s did not answer in time: check its name and port.", what=what
+            ),
         }.get(classify_connection_error(error))
         detail = str(root_cause(error)) or type(root_cause(error)).__name__
-        return f"{advice}\n{detail}" if advice else detail
+        if not advice:
+            return detail
+        return f"{advice[0].upper()}{advice[1:]}\n{detail}"
 
     # Fetching --------------------------------------------------------------------------
 

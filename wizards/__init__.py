@@ -1,1 +1,2 @@
 from . import mail_catcher_assign
+from . import mail_catcher_setup

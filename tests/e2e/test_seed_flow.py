@@ -366,3 +366,38 @@ def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, peo
     assert "gone@customer.test" in entry["reason"] and "5.1.1" in entry["reason"]
     [partner] = admin("res.partner", "read", [gone], ["message_bounce"])
     assert partner["message_bounce"] == 1
+
+
+def test_setup_wizard_round_trip(bench, admin):
+    """The guided setup, applied to the bench's servers, then its round trip: the tagged
+    mail goes out by SMTP, comes back through the catcher, and is posted nowhere."""
+    wizard = admin(
+        "mail.catcher.setup",
+        "create",
+        {
+            "provider": "generic",
+            "email": CATCHER,
+            "password": bench.info["password"],
+            "incoming_type": "imap",
+            "incoming_host": bench.info["host"],
+            "incoming_port": bench.info["imap_port"],
+            "incoming_ssl": False,
+            "smtp_host": bench.info["host"],
+            "smtp_port": bench.info["smtp_port"],
+            "smtp_security": "none",
+        },
+    )
+    admin("mail.catcher.setup", "action_apply", [wizard])
+    admin("mail.catcher.setup", "action_round_trip", [wizard])
+    [result] = admin("mail.catcher.setup", "read", [wizard], ["report"])
+    assert "received and journaled after" in result["report"], result["report"]
+    [entry] = admin(
+        "mail.catcher.message",
+        "search_read",
+        [("kind", "=", "test")],
+        ["state", "message_id", "mail_message_id"],
+        order="id desc",
+        limit=1,
+    )
+    assert entry["state"] == "ignored" and not entry["mail_message_id"]
+    assert not admin("mail.message", "search", [("message_id", "=", entry["message_id"])])

@@ -1,0 +1,94 @@
+import socket
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import MailCatcherCase, load_bench
+
+
+@tagged("post_install", "-at_install")
+class TestSetupWizard(MailCatcherCase):
+    """The guided setup against the bench's real Dovecot and SMTP server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bench, cls.info = load_bench()
+
+    def wizard(self, **values):
+        defaults = {
+            "provider": "generic",
+            "email": "mailcatcher@company.test",
+            "password": self.info["password"],
+            "incoming_type": "imap",
+            "incoming_host": "127.0.0.1",
+            "incoming_port": self.info["imap_port"],
+            "incoming_ssl": False,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": self.info["smtp_port"],
+            "smtp_security": "none",
+        }
+        return self.env["mail.catcher.setup"].create({**defaults, **values})
+
+    @staticmethod
+    def closed_port():
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    def test_a_provider_fills_the_servers(self):
+        with Form(self.env["mail.catcher.setup"]) as form:
+            form.email = "mailcatcher@company.test"
+            form.provider = "ovh"
+            self.assertEqual(
+                (form.incoming_host, form.incoming_port, form.incoming_ssl),
+                ("ssl0.ovh.net", 993, True),
+            )
+            self.assertEqual(
+                (form.smtp_host, form.smtp_port, form.smtp_security), ("ssl0.ovh.net", 465, "ssl")
+            )
+            form.provider = "microsoft"
+            self.assertEqual((form.smtp_port, form.smtp_security), (587, "starttls"))
+
+    def test_each_broken_setting_is_named(self):
+        cases = [
+            ({"password": "wrong"}, "the incoming server refused the login"),
+            ({"incoming_port": self.closed_port()}, "check the port of the incoming server"),
+            ({"incoming_ssl": True}, "secure connection to the incoming server failed"),
+            ({"incoming_host": "mail.nowhere.invalid"}, "of the incoming server is unknown"),
+            ({"smtp_port": self.closed_port()}, "check the port of the outgoing server"),
+            ({"smtp_security": "ssl"}, "secure connection to the outgoing server failed"),
+        ]
+        for values, message in cases:
+            with self.subTest(values=values), self.assertRaisesRegex(UserError, f"(?i){message}"):
+                self.wizard(**values).action_test()
+
+    def test_no_usual_port_answering_is_named(self):
+        with self.assertRaisesRegex(UserError, "(?i)check the port of the incoming server"):
+            self.wizard(incoming_port=0).action_test()
+
+    def test_apply_sets_everything_up(self):
+        wizard = self.wizard()
+        wizard.action_apply()
+        self.assertIn("is set up", wizard.report)
+        server = self.company.mail_catcher_server_id
+        self.assertRecordValues(
+            server,
+            [{"state": "done", "port": self.info["imap_port"], "user": "mailcatcher@company.test"}],
+        )
+        self.assertEqual(self.company.mail_catcher_email, "mailcatcher@company.test")
+        self.assertEqual(self.company.alias_domain_id.name, "company.test")
+        self.assertEqual(self.company.alias_domain_id.catchall_alias, "mailcatcher")
+        outgoing = self.env["ir.mail_server"].search([("from_filter", "=", "company.test")])
+        self.assertEqual(outgoing.smtp_port, self.info["smtp_port"])
+        self.assertTrue(self.env.ref("mail_catcher.ir_cron_fetch_replies").active)
+        # Applying again updates rather than duplicates.
+        self.wizard().action_apply()
+        self.assertEqual(self.company.mail_catcher_server_id, server)
+        self.assertEqual(
+            self.env["ir.mail_server"].search_count([("from_filter", "=", "company.test")]), 1
+        )
+
+    def test_a_round_trip_needs_a_confirmed_catcher(self):
+        with self.assertRaisesRegex(UserError, "Apply the setup first"):
+            self.wizard().action_round_trip()

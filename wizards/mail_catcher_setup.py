@@ -1,0 +1,251 @@
+import time
+import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import mail_servers
+from ..lib.providers import PRESETS, USUAL_PORTS
+from ..models.mail_catcher_message import TEST_HEADER
+
+PROVIDERS = [
+    ("generic", "Other IMAP/POP and SMTP server"),
+    ("gmail", "Gmail / Google Workspace"),
+    ("microsoft", "Microsoft 365 / Outlook"),
+    ("ovh", "OVH"),
+    ("infomaniak", "Infomaniak"),
+    ("gandi", "Gandi"),
+    ("proton_bridge", "Proton Mail Bridge"),
+]
+SECURITY = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")]
+ROUND_TRIP_SECONDS = 60
+
+
+class MailCatcherSetup(models.TransientModel):
+    """Set up the mail catcher in one go: the provider's servers, a test of each login,
+    the outgoing and incoming servers, the alias domain, and a round trip."""
+
+    _name = "mail.catcher.setup"
+    _description = "Set Up the Mail Catcher"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    provider = fields.Selection(PROVIDERS, required=True, default="generic")
+    email = fields.Char(
+        string="Catcher Address", required=True, help="e.g. mailcatcher@company.com"
+    )
+    login = fields.Char(help="Leave empty when it is the catcher address.")
+    password = fields.Char()
+    incoming_type = fields.Selection(
+        [("imap", "IMAP"), ("pop", "POP")], string="Incoming Protocol", default="imap"
+    )
+    incoming_host = fields.Char(string="Incoming Server")
+    incoming_port = fields.Integer(help="Leave empty to try the usual ports.")
+    incoming_ssl = fields.Boolean(string="Incoming SSL/TLS", default=True)
+    smtp_host = fields.Char(string="Outgoing Server")
+    smtp_port = fields.Integer(string="Outgoing Port", help="Leave empty to try the usual ports.")
+    smtp_security = fields.Selection(SECURITY, string="Outgoing Security", default="ssl")
+    report = fields.Text(readonly=True)
+
+    @api.onchange("provider")
+    def _onchange_provider(self):
+        preset = PRESETS.get(self.provider)
+        if preset:
+            host, port, security = preset["imap"]
+            self.update(
+                {
+                    "incoming_type": "imap",
+                    "incoming_host": host,
+                    "incoming_port": port,
+                    "incoming_ssl": security == "ssl",
+                }
+            )
+            host, port, security = preset["smtp"]
+            self.update({"smtp_host": host, "smtp_port": port, "smtp_security": security})
+
+    # Steps ------------------------------------------------------------------------------
+
+    def action_test(self):
+        """Log in to both servers; each failure names the field to fix."""
+        self.ensure_one()
+        self._find_ports()
+        self._test_incoming()
+        self._test_smtp()
+        self.report = self.env._("Both logins work.")
+        return self._reopen()
+
+    def action_apply(self):
+        """Test, then create or update the servers, the alias domain and the catcher."""
+        self.action_test()
+        local, _at, domain = self.email.strip().lower().rpartition("@")
+        alias_domain = self.env["mail.alias.domain"].search([("name", "=", domain)], limit=1)
+        if not alias_domain:
+            alias_domain = self.env["mail.alias.domain"].create({"name": domain})
+        if alias_domain.catchall_alias != local:
+            alias_domain.catchall_alias = local
+        self.company_id.alias_domain_id = alias_domain
+        self._outgoing_server(domain)
+        server = self._incoming_server()
+        server.button_confirm_login()
+        self.company_id.write(
+            {"mail_catcher_server_id": server.id, "mail_catcher_email": self.email.strip()}
+        )
+        self.report = self.env._(
+            "The mail catcher is set up: replies to %(address)s come back into Odoo.",
+            address=self.email,
+        )
+        return self._reopen()
+
+    def action_round_trip(self):
+        """Send a tagged mail to the catcher and fetch until it comes back; report each
+        leg's time. The mail is journaled as a test and posted nowhere."""
+        self.ensure_one()
+        server = self.company_id.sudo().mail_catcher_server_id
+        if not server or server.state != "done":
+            raise UserError(self.env._("Apply the setup first: the catcher is not confirmed."))
+        nonce = uuid.uuid4().hex
+        started = time.monotonic()
+        mail = EmailMessage()
+        mail["From"] = mail["To"] = self.company_id.mail_catcher_email
+        mail["Subject"] = self.env._("Mail Catcher round trip %(nonce)s", nonce=nonce[:8])
+        mail["Message-ID"] = make_msgid(domain=self.email.rpartition("@")[2])
+        mail[TEST_HEADER] = self.company_id._mail_catcher_test_signature(nonce)
+        mail.set_content(self.env._("Round-trip test of the mail catcher; it is posted nowhere."))
+        try:
+            smtp = self._smtp_connection()
+            smtp.send_message(mail)
+            smtp.quit()
+        except Exception as error:
+            raise UserError(self._explain("smtp", error)) from error
+        sent = time.monotonic() - started
+        entry = self.env["mail.catcher.message"]
+        while time.monotonic() - started < ROUND_TRIP_SECONDS:
+            server.fetch_mail()
+            entry = entry.search([("message_id", "=", mail["Message-ID"])], limit=1)
+            if entry:
+                break
+            time.sleep(1)
+        if not entry:
+            raise UserError(
+                self.env._(
+                    "The test mail was sent but did not come back within %(seconds)s seconds: "
+                    "check that mail to %(address)s reaches the mailbox that %(server)s reads.",
+                    seconds=ROUND_TRIP_SECONDS,
+                    address=self.company_id.mail_catcher_email,
+                    server=server.name,
+                )
+            )
+        received = time.monotonic() - started
+        self.report = self.env._(
+            "Sent in %(sent).1f s; received and journaled after %(received).1f s; "
+            "recorded as %(kind)s, %(state)s.",
+            sent=sent,
+            received=received,
+            kind=dict(entry._fields["kind"].selection).get(entry.kind),
+            state=dict(entry._fields["state"].selection).get(entry.state),
+        )
+        return self._reopen()
+
+    # Servers ----------------------------------------------------------------------------
+
+    def _login(self):
+        return (self.login or self.email or "").strip()
+
+    def _find_ports(self):
+        """For a generic server without ports, the first usual port that answers."""
+        if self.incoming_host and not self.incoming_port:
+            found = mail_servers.first_answering_port(
+                self.incoming_host, USUAL_PORTS[self.incoming_type]
+            )
+            if not found:
+                raise UserError(self._explain("incoming", ConnectionRefusedError()))
+            self.incoming_port, self.incoming_ssl = found[0], found[1] == "ssl"
+        if self.smtp_host and not self.smtp_port:
+            found = mail_servers.first_answering_port(self.smtp_host, USUAL_PORTS["smtp"])
+            if not found:
+                raise UserError(self._explain("smtp", ConnectionRefusedError()))
+            self.smtp_port, self.smtp_security = found
+
+    def _test_incoming(self):
+        login = mail_servers.imap_login if self.incoming_type == "imap" else mail_servers.pop_login
+        try:
+            login(
+                self.incoming_host,
+                self.incoming_port,
+                self.incoming_ssl,
+                self._login(),
+                self.password or "",
+            )
+        except Exception as error:
+            raise UserError(self._explain("incoming", error)) from error
+
+    def _test_smtp(self):
+        try:
+            self._smtp_connection().quit()
+        except Exception as error:
+            raise UserError(self._explain("smtp", error)) from error
+
+    def _smtp_connection(self):
+        return mail_servers.smtp_connect(
+            self.smtp_host, self.smtp_port, self.smtp_security, self._login(), self.password
+        )
+
+    def _explain(self, leg, error):
+        """Which field to fix, in plain words, then what the server said."""
+        if leg == "incoming":
+            what, host, port = (
+                self.env._("the incoming server"),
+                self.incoming_host,
+                self.incoming_port,
+            )
+        else:
+            what, host, port = self.env._("the outgoing server"), self.smtp_host, self.smtp_port
+        return self.env["fetchmail.server"]._describe_connection_error(error, what, host, port)
+
+    def _outgoing_server(self, domain):
+        values = {
+            "name": self.env._("Mail Catcher SMTP (%(domain)s)", domain=domain),
+            "smtp_host": self.smtp_host,
+            "smtp_port": self.smtp_port,
+            "smtp_encryption": {"ssl": "ssl", "starttls": "starttls"}.get(
+                self.smtp_security, "none"
+            ),
+            "smtp_authentication": "login",
+            "smtp_user": self._login(),
+            "smtp_pass": self.password,
+            "from_filter": domain,
+        }
+        server = self.env["ir.mail_server"].search([("from_filter", "=", domain)], limit=1)
+        if server:
+            server.write(values)
+        else:
+            server = self.env["ir.mail_server"].create(values)
+        return server
+
+    def _incoming_server(self):
+        values = {
+            "name": self.env._("Mail Catcher (%(address)s)", address=self.email),
+            "server_type": self.incoming_type,
+            "server": self.incoming_host,
+            "port": self.incoming_port,
+            "is_ssl": self.incoming_ssl,
+            "user": self._login(),
+            "password": self.password,
+            "state": "draft",
+        }
+        server = self.company_id.sudo().mail_catcher_server_id
+        if server:
+            server.write(values)
+        else:
+            server = self.env["fetchmail.server"].create(values)
+        return server
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
