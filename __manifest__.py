@@ -14,6 +14,7 @@
         "wizards/mail_catcher_setup_views.xml",
         "views/mail_catcher_message_views.xml",
         "views/fetchmail_server_views.xml",
+        "views/mail_catcher_health_views.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",

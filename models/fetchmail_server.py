@@ -2,6 +2,7 @@ import logging
 import time
 import zlib
 from contextlib import contextmanager
+from datetime import timedelta
 
 import psycopg2
 
@@ -88,6 +89,27 @@ class FetchmailServer(models.Model):
     )
     catcher_message_ids = fields.One2many("mail.catcher.message", "server_id", string="Journal")
     catcher_message_count = fields.Integer(compute="_compute_catcher_message_count")
+    catcher_health = fields.Selection(
+        [("ok", "Working"), ("warning", "Needs Attention"), ("error", "Failing")],
+        string="Health",
+        compute="_compute_catcher_health",
+        help="Failing: the last fetch failed. Needs attention: mails failed or wait in "
+        "quarantine, or a backlog is left. Working: none of that.",
+    )
+    catcher_routed_24h = fields.Integer(string="Routed (24 h)", compute="_compute_catcher_counts")
+    catcher_ignored_24h = fields.Integer(string="Ignored (24 h)", compute="_compute_catcher_counts")
+    catcher_failed_24h = fields.Integer(string="Failed (24 h)", compute="_compute_catcher_counts")
+    catcher_quarantined_24h = fields.Integer(
+        string="Quarantined (24 h)", compute="_compute_catcher_counts"
+    )
+    catcher_routed_7d = fields.Integer(string="Routed (7 days)", compute="_compute_catcher_counts")
+    catcher_ignored_7d = fields.Integer(
+        string="Ignored (7 days)", compute="_compute_catcher_counts"
+    )
+    catcher_failed_7d = fields.Integer(string="Failed (7 days)", compute="_compute_catcher_counts")
+    catcher_quarantined_7d = fields.Integer(
+        string="Quarantined (7 days)", compute="_compute_catcher_counts"
+    )
 
     def _compute_catcher_message_count(self):
         counts = dict(
@@ -97,6 +119,38 @@ class FetchmailServer(models.Model):
         )
         for server in self:
             server.catcher_message_count = counts.get(server, 0)
+
+    def _compute_catcher_counts(self):
+        now = fields.Datetime.now()
+        for period, since in (("24h", now - timedelta(days=1)), ("7d", now - timedelta(days=7))):
+            counts = {
+                (server.id, state): count
+                for server, state, count in self.env["mail.catcher.message"]._read_group(
+                    [("server_id", "in", self.ids), ("create_date", ">=", since)],
+                    ["server_id", "state"],
+                    ["__count"],
+                )
+            }
+            for server in self:
+                for state in ("routed", "ignored", "failed", "quarantined"):
+                    server[f"catcher_{state}_{period}"] = counts.get((server.id, state), 0)
+
+    @api.depends("catcher_last_error", "catcher_backlog")
+    def _compute_catcher_health(self):
+        waiting = {
+            server.id
+            for [server] in self.env["mail.catcher.message"]._read_group(
+                [("server_id", "in", self.ids), ("state", "in", ("failed", "quarantined"))],
+                ["server_id"],
+            )
+        }
+        for server in self:
+            if server.catcher_last_error:
+                server.catcher_health = "error"
+            elif server.catcher_backlog or server.id in waiting:
+                server.catcher_health = "warning"
+            else:
+                server.catcher_health = "ok"
 
     def action_open_journal(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

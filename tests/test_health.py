@@ -1,0 +1,57 @@
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo.tests import tagged
+
+from .common import MailCatcherCase
+
+
+@tagged("post_install", "-at_install")
+class TestHealth(MailCatcherCase):
+    """Health at a glance: incoming servers' state and counts, outgoing failed mails."""
+
+    def receive(self, subject):
+        mail = EmailMessage()
+        mail["From"] = "customer@customer.test"
+        mail["To"] = "mailcatcher@company.test"
+        mail["Subject"] = subject
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        mail.set_content("x")
+        Journal = self.env["mail.catcher.message"]
+        [entry] = Journal._journal(self.catcher_server, [{"raw": mail.as_bytes()}])
+        entry._process()
+        return entry
+
+    def test_incoming_health_and_counts(self):
+        server = self.catcher_server
+        self.assertEqual(server.catcher_health, "ok")
+        entry = self.receive("Matches nothing")
+        self.assertEqual(entry.state, "quarantined")
+        server.invalidate_recordset()
+        self.assertEqual(server.catcher_health, "warning")
+        self.assertEqual((server.catcher_quarantined_24h, server.catcher_quarantined_7d), (1, 1))
+        self.env.cr.execute(
+            "UPDATE mail_catcher_message SET create_date = now() - interval '3 days'"
+        )
+        server.invalidate_recordset()
+        self.assertEqual((server.catcher_quarantined_24h, server.catcher_quarantined_7d), (0, 1))
+        server.catcher_last_error = "The server refused the login"
+        self.assertEqual(server.catcher_health, "error")
+        entry.action_ignore()
+        server.catcher_last_error = False
+        server.invalidate_recordset()
+        self.assertEqual(server.catcher_health, "ok")
+
+    def test_outgoing_failures_are_counted_and_retried(self):
+        server = self.env["ir.mail_server"].create({"name": "SMTP", "smtp_host": "127.0.0.1"})
+        failed = self.env["mail.mail"].create(
+            {"body_html": "x", "email_to": "a@b.test", "mail_server_id": server.id}
+        )
+        failed.state = "exception"
+        self.assertEqual(server.mail_catcher_exception_count, 1)
+        action = server.action_mail_catcher_open_exceptions()
+        self.assertEqual(self.env["mail.mail"].search(action["domain"]), failed)
+        server.action_mail_catcher_retry_exceptions()
+        self.assertEqual(failed.state, "outgoing")
+        server.invalidate_recordset()
+        self.assertEqual(server.mail_catcher_exception_count, 0)
