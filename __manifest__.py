@@ -18,6 +18,7 @@
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
+        "views/mail_template_views.xml",
         "views/mail_catcher_menus.xml",
     ],
     "installable": True,

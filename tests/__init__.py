@@ -9,3 +9,4 @@ from . import test_reply_to
 from . import test_routing
 from . import test_settings
 from . import test_setup_wizard
+from . import test_templates
