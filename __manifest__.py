@@ -21,6 +21,9 @@
         "views/mail_template_views.xml",
         "views/mail_catcher_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mail_catcher/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -10,3 +10,4 @@ from . import test_routing
 from . import test_settings
 from . import test_setup_wizard
 from . import test_templates
+from . import test_tours

@@ -1,0 +1,66 @@
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestTours(HttpCase):
+    """The screens as people use them, in headless Chromium, in English and in French.
+    A failing tour leaves a screenshot in Odoo's screenshots folder."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = cls.env["fetchmail.server"].create(
+            {"name": "Tour catcher", "server_type": "imap", "server": "127.0.0.1", "port": 1}
+        )
+        cls.document = cls.env["res.partner"].create({"name": "Tour Document"})
+        cls.sent = cls.document.message_post(body="Your document", message_type="comment")
+        cls.admin = cls.env.ref("base.user_admin")
+
+    def journal_entries(self):
+        Journal = self.env["mail.catcher.message"]
+        failed = self.mail("Tour failed reply", in_reply_to=self.sent.message_id)
+        lost = self.mail("Tour lost reply")
+        entries = Journal._journal(self.server, [{"raw": failed}, {"raw": lost}])
+        # The first stands for a mail whose routing failed once (not routed yet).
+        entries[0].write({"state": "failed", "attempt_count": 1, "reason": "Tour failure"})
+        entries[1]._process()
+        self.assertEqual(entries[1].state, "quarantined")
+        return entries
+
+    @staticmethod
+    def mail(subject, in_reply_to=None):
+        mail = EmailMessage()
+        mail["From"] = "customer@customer.test"
+        mail["To"] = "mailcatcher@company.test"
+        mail["Subject"] = subject
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        if in_reply_to:
+            mail["In-Reply-To"] = in_reply_to
+        mail.set_content("Tour reply")
+        return mail.as_bytes()
+
+    def run_journal_tour(self, lang):
+        self.env["res.lang"]._activate_lang(lang)
+        self.admin.lang = lang
+        failed, lost = self.journal_entries()
+        self.start_tour(
+            "/odoo/action-mail_catcher.mail_catcher_message_action",
+            "mail_catcher_journal_tour",
+            login="admin",
+        )
+        self.assertRecordValues(
+            failed | lost,
+            [
+                {"state": "routed", "route": "header", "res_id": self.document.id},
+                {"state": "routed", "route": "manual", "res_id": self.document.id},
+            ],
+        )
+
+    def test_journal_tour_in_english(self):
+        self.run_journal_tour("en_US")
+
+    def test_journal_tour_in_french(self):
+        self.run_journal_tour("fr_FR")
