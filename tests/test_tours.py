@@ -64,3 +64,31 @@ class TestTours(HttpCase):
 
     def test_journal_tour_in_french(self):
         self.run_journal_tour("fr_FR")
+
+    def run_template_tour(self, lang):
+        for code in ("fr_FR", "nl_NL"):
+            self.env["res.lang"]._activate_lang(code)
+        self.admin.write({"lang": lang, "email": "admin@company.test"})
+        template = self.env["mail.template"].create(
+            {
+                "name": "Tour Template",
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "subject": "Welcome {{ object.name }}",
+                "body_html": "<p>Hello</p>",
+            }
+        )
+        template.update_field_translations("subject", {"nl_NL": "Welkom {{ object.name }}"})
+        self.start_tour(
+            "/odoo/action-mail.action_email_template_tree_all",
+            "mail_catcher_template_tour",
+            login="admin",
+        )
+        sent = self.env["mail.mail"].search([("subject", "like", "Welkom")])
+        self.assertEqual(len(sent), 1)
+        self.assertIn("admin@company.test", sent.email_to)
+
+    def test_template_tour_in_english(self):
+        self.run_template_tour("en_US")
+
+    def test_template_tour_in_french(self):
+        self.run_template_tour("fr_FR")
