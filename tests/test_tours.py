@@ -3,6 +3,8 @@ from email.utils import make_msgid
 
 from odoo.tests import HttpCase, tagged
 
+from .common import load_bench
+
 
 @tagged("post_install", "-at_install")
 class TestTours(HttpCase):
@@ -92,3 +94,29 @@ class TestTours(HttpCase):
 
     def test_template_tour_in_french(self):
         self.run_template_tour("fr_FR")
+
+    def run_setup_tour(self, lang):
+        _bench, info = load_bench()
+        self.env["res.lang"]._activate_lang(lang)
+        self.admin.lang = lang
+        domain = self.env["mail.alias.domain"].search([("name", "=", "company.test")])
+        (domain or domain.create({"name": "company.test"}))
+        self.start_tour(
+            f"/odoo/settings?bench_password={info['password']}&bench_imap={info['imap_port']}"
+            f"&bench_smtp={info['smtp_port']}",
+            "mail_catcher_setup_tour",
+            login="admin",
+            timeout=180,
+        )
+        company = self.env.company
+        self.assertEqual(company.mail_catcher_email, "mailcatcher@company.test")
+        self.assertEqual(company.mail_catcher_server_id.state, "done")
+        test_mail = self.env["mail.catcher.message"].search([("kind", "=", "test")])
+        self.assertTrue(test_mail, "the round trip's mail is journaled as a test")
+        self.assertEqual(set(test_mail.mapped("state")), {"ignored"})
+
+    def test_setup_tour_in_english(self):
+        self.run_setup_tour("en_US")
+
+    def test_setup_tour_in_french(self):
+        self.run_setup_tour("fr_FR")

@@ -47,6 +47,9 @@ class MailCatcherSetup(models.TransientModel):
     smtp_port = fields.Integer(string="Outgoing Port", help="Leave empty to try the usual ports.")
     smtp_security = fields.Selection(SECURITY, string="Outgoing Security", default="ssl")
     report = fields.Text(readonly=True)
+    round_trip_seconds = fields.Float(
+        string="Round Trip (s)", readonly=True, digits=(16, 1), help="Last successful round trip."
+    )
 
     @api.onchange("provider")
     def _onchange_provider(self):
@@ -137,6 +140,7 @@ class MailCatcherSetup(models.TransientModel):
                 )
             )
         received = time.monotonic() - started
+        self.round_trip_seconds = received
         self.report = self.env._(
             "Sent in %(sent).1f s; received and journaled after %(received).1f s; "
             "recorded as %(kind)s, %(state)s.",
