@@ -120,3 +120,74 @@ class TestTours(HttpCase):
 
     def test_setup_tour_in_french(self):
         self.run_setup_tour("fr_FR")
+
+    def run_invoice_tour(self, lang):
+        if "account.move" not in self.env:
+            self.fail(
+                "This tour needs `account` installed beside mail_catcher (scripts/test does)."
+            )
+        bench, info = load_bench()
+        self.env["res.lang"]._activate_lang(lang)
+        self.admin.write(
+            {"lang": lang, "email": "admin@company.test", "notification_type": "inbox"}
+        )
+        company = self.env.company
+        # Skip the document layout dialog that Odoo shows admins before a first invoice.
+        company.external_report_layout_id = self.env.ref("web.external_layout_standard")
+        domain = self.env["mail.alias.domain"].search([("name", "=", "company.test")])
+        company.alias_domain_id = domain or domain.create({"name": "company.test"})
+        catcher = f"tour-{lang.lower()}@company.test"
+        bench.clear(catcher)
+        server = self.env["fetchmail.server"].create(
+            {
+                "name": "Tour Catcher",
+                "server_type": "imap",
+                "server": info["host"],
+                "port": info["imap_port"],
+                "user": catcher,
+                "password": info["password"],
+            }
+        )
+        server.button_confirm_login()
+        company.write({"mail_catcher_server_id": server.id, "mail_catcher_email": catcher})
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Customer", "email": "tour.customer@customer.test", "lang": lang}
+        )
+        invoice = (
+            self.env["account.move"]
+            .with_user(self.admin)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customer.id,
+                    "invoice_line_ids": [(0, 0, {"name": "Tour work", "price_unit": 100})],
+                }
+            )
+        )
+        invoice.action_post()
+        # The customer answers the invoice's Reply-To; Odoo's test mode sends no mail, so
+        # the answer is written here, to the address the invoice's mail carries.
+        reply = EmailMessage()
+        reply["From"] = "Tour Customer <tour.customer@customer.test>"
+        reply["To"] = company._mail_catcher_reply_address(invoice)
+        reply["Subject"] = "Re: your invoice"
+        reply["Message-ID"] = make_msgid(domain="customer.test")
+        reply.set_content("Tour reply, merci")
+        bench.deliver(reply, reply["To"])
+        bench.wait_for_messages(catcher)
+        self.start_tour(
+            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+            "mail_catcher_invoice_tour",
+            login="admin",
+            timeout=180,
+        )
+        [routed] = self.env["mail.catcher.message"].search([("server_id", "=", server.id)])
+        self.assertRecordValues(
+            routed, [{"state": "routed", "route": "token", "res_id": invoice.id}]
+        )
+
+    def test_invoice_tour_in_english(self):
+        self.run_invoice_tour("en_US")
+
+    def test_invoice_tour_in_french(self):
+        self.run_invoice_tour("fr_FR")
