@@ -4,6 +4,7 @@ from odoo import fields, models
 class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
+    mail_catcher_last_sent = fields.Datetime(string="Last Successful Send", readonly=True)
     mail_catcher_exception_count = fields.Integer(
         string="Failed Outgoing Mails", compute="_compute_mail_catcher_exception_count"
     )

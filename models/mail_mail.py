@@ -1,6 +1,6 @@
 import ast
 
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class MailMail(models.Model):
@@ -21,3 +21,26 @@ class MailMail(models.Model):
     def _is_sent_on_its_own(self):
         context = self.env.context
         return bool(context.get("ir_cron_progress_id") or context.get("__action_done"))
+
+    def _send(
+        self,
+        auto_commit=False,
+        raise_exception=False,
+        smtp_session=None,
+        alias_domain_id=False,
+        mail_server=False,
+        post_send_callback=None,
+    ):
+        """Remember when each outgoing server last delivered a mail, for the health board."""
+        res = super()._send(
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+            smtp_session=smtp_session,
+            alias_domain_id=alias_domain_id,
+            mail_server=mail_server,
+            post_send_callback=post_send_callback,
+        )
+        failed = self.exists().filtered(lambda mail: mail.state == "exception")
+        if mail_server and self - failed:
+            mail_server.sudo().mail_catcher_last_sent = fields.Datetime.now()
+        return res

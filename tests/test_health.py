@@ -55,3 +55,12 @@ class TestHealth(MailCatcherCase):
         self.assertEqual(failed.state, "outgoing")
         server.invalidate_recordset()
         self.assertEqual(server.mail_catcher_exception_count, 0)
+
+    def test_the_last_successful_send_is_remembered(self):
+        server = self.env["ir.mail_server"].create({"name": "SMTP", "smtp_host": "127.0.0.1"})
+        mail = self.env["mail.mail"].create(
+            {"body_html": "x", "email_to": "a@b.test", "mail_server_id": server.id}
+        )
+        self.assertFalse(server.mail_catcher_last_sent)
+        mail.send()
+        self.assertTrue(server.mail_catcher_last_sent)

@@ -141,6 +141,10 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
     assert address(sent["From"]) == "alice@company.test"
     assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
     assert any(part.get_filename() for part in sent.iter_attachments()), "the invoice PDF"
+    [smtp] = admin(
+        "ir.mail_server", "search_read", [("name", "=", "Bench SMTP")], ["mail_catcher_last_sent"]
+    )
+    assert smtp["mail_catcher_last_sent"], "the health board shows the last successful send"
     chatter = messages_of(alice, "account.move", invoice)
     assert any(m["author_id"][0] == people["alice_partner"] for m in chatter)
 
