@@ -17,16 +17,11 @@ def checksum(raw):
     return hashlib.sha256(raw).hexdigest()
 
 
-def message_id_of(raw):
-    """The mail's Message-ID, or one made from its content when the header is missing or
-    broken, so that fetching the same mail twice always gives the same identity."""
-    return describe(raw)["message_id"]
-
-
 def describe(raw):
     """Message-ID, checksum, From, To, Cc, Subject (decoded, cut to 1,000 characters) and
     Date (naive UTC, or None) of a raw mail; a header that does not decode is kept as it
-    came."""
+    came. A missing or broken Message-ID is made from the content, so that fetching the
+    same mail twice always gives the same identity."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
     match = _MESSAGE_ID.search(str(headers.get("Message-ID") or ""))
     digest = checksum(raw)

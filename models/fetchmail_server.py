@@ -87,7 +87,6 @@ class FetchmailServer(models.Model):
     catcher_backlog = fields.Integer(
         string="Backlog", readonly=True, help="Mails left on the server by the last fetch."
     )
-    catcher_message_ids = fields.One2many("mail.catcher.message", "server_id", string="Journal")
     catcher_message_count = fields.Integer(compute="_compute_catcher_message_count")
     catcher_health = fields.Selection(
         [("ok", "Working"), ("warning", "Needs Attention"), ("error", "Failing")],

@@ -22,24 +22,9 @@ class MailMail(models.Model):
         context = self.env.context
         return bool(context.get("ir_cron_progress_id") or context.get("__action_done"))
 
-    def _send(
-        self,
-        auto_commit=False,
-        raise_exception=False,
-        smtp_session=None,
-        alias_domain_id=False,
-        mail_server=False,
-        post_send_callback=None,
-    ):
+    def _send(self, *args, mail_server=False, **kwargs):
         """Remember when each outgoing server last delivered a mail, for the health board."""
-        res = super()._send(
-            auto_commit=auto_commit,
-            raise_exception=raise_exception,
-            smtp_session=smtp_session,
-            alias_domain_id=alias_domain_id,
-            mail_server=mail_server,
-            post_send_callback=post_send_callback,
-        )
+        res = super()._send(*args, mail_server=mail_server, **kwargs)
         failed = self.exists().filtered(lambda mail: mail.state == "exception")
         if mail_server and self - failed:
             mail_server.sudo().mail_catcher_last_sent = fields.Datetime.now()

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..lib.mail_identity import message_id_of
+from ..lib.mail_identity import describe
 from .common import MailCatcherCase
 
 
@@ -102,7 +102,7 @@ class TestJournal(MailCatcherCase):
     def test_a_mail_without_message_id_gets_a_stable_one(self):
         raw = b"From: customer@customer.test\r\nTo: x@company.test\r\nSubject: hi\r\n\r\nbody\r\n"
         [entry] = self.receive(raw)
-        self.assertEqual(entry.message_id, message_id_of(raw))
+        self.assertEqual(entry.message_id, describe(raw)["message_id"])
         self.assertTrue(entry.message_id.endswith("@mail-catcher.missing-message-id>"))
         [again] = self.receive(raw)
         self.assertEqual(entry, again)

@@ -4,7 +4,7 @@ from email.policy import SMTP
 from odoo.tests import BaseCase, tagged
 
 from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, uid_set
-from ..lib.mail_identity import checksum, message_id_of
+from ..lib.mail_identity import checksum, describe
 from ..lib.mime import replace_unknown_charsets
 
 
@@ -44,13 +44,13 @@ class TestImapHelpers(BaseCase):
 class TestMailIdentity(BaseCase):
     def test_message_id_is_read_from_the_header(self):
         raw = b"Message-ID: <abc@host>\r\nSubject: x\r\n\r\nbody"
-        self.assertEqual(message_id_of(raw), "<abc@host>")
+        self.assertEqual(describe(raw)["message_id"], "<abc@host>")
 
     def test_a_missing_or_broken_message_id_is_made_from_the_content(self):
         raw = b"Subject: x\r\nMessage-ID: not an id\r\n\r\nbody"
-        self.assertEqual(message_id_of(raw), message_id_of(raw))
-        self.assertIn(checksum(raw)[:40], message_id_of(raw))
-        self.assertNotEqual(message_id_of(raw), message_id_of(raw + b"!"))
+        self.assertEqual(describe(raw)["message_id"], describe(raw)["message_id"])
+        self.assertIn(checksum(raw)[:40], describe(raw)["message_id"])
+        self.assertNotEqual(describe(raw)["message_id"], describe(raw + b"!")["message_id"])
 
 
 @tagged("post_install", "-at_install")
