@@ -1,10 +1,39 @@
 """Repairs that let Odoo's parser read mails as mail clients write them."""
 
 import codecs
+import email
+import email.policy
+import functools
 import re
 
 # Decodes any byte: the usual real charset behind a wrong or made-up label.
 FALLBACK_CHARSET = "windows-1252"
+
+
+class _RememberingPolicy(email.policy.EmailPolicy):
+    """Python's SMTP policy, remembering each header it has parsed: Odoo's gateway reads
+    the same headers of a mail dozens of times, and each read parses the header anew,
+    which was a quarter of the time spent per mail."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(self.header_factory, name, "".join(_LINE_BREAKS.split(value)))
+
+
+_LINE_BREAKS = re.compile(r"\n|\r")
+SMTP_POLICY = _RememberingPolicy(linesep="\r\n")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_header(header_factory, name, value):
+    # Header objects are immutable strings: one object can serve every read.
+    return header_factory(name, value)
+
+
+def parse_mail(raw):
+    """The mail as Odoo's gateway parses it (Python's SMTP policy), faster."""
+    return email.message_from_bytes(raw, policy=SMTP_POLICY)
 
 
 def replace_unknown_charsets(message):

@@ -1,5 +1,3 @@
-import email
-import email.policy
 import logging
 import traceback
 from datetime import timedelta
@@ -13,7 +11,7 @@ from odoo.tools import email_normalize
 from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
 from ..lib.mail_identity import describe
-from ..lib.mime import names_in_subject, replace_unknown_charsets
+from ..lib.mime import names_in_subject, parse_mail, replace_unknown_charsets
 
 _logger = logging.getLogger(__name__)
 
@@ -177,7 +175,7 @@ class MailCatcherMessage(models.Model):
     def _email_message(self):
         """The raw mail, parsed as Odoo's gateway parses it, with the journal's identity
         and the repairs its parser needs."""
-        message = email.message_from_bytes(self._raw(), policy=email.policy.SMTP)
+        message = parse_mail(self._raw())
         if not message.get("Message-Id"):
             message["Message-Id"] = self.message_id
         replace_unknown_charsets(message)
