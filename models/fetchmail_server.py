@@ -19,6 +19,7 @@ from ..lib.connection_errors import (
     root_cause,
 )
 from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, uid_set
+from .mail_catcher_message import ROUTING_CHUNK
 
 _logger = logging.getLogger(__name__)
 
@@ -344,8 +345,11 @@ class FetchmailServer(models.Model):
             return Journal
         entries = Journal._journal(self, fetched)
         self.env.cr.commit()
-        processed = Journal.union(*entries)._process()
-        self._catcher_tell_quarantined(processed)
+        batch = Journal.union(*entries)
+        if len(batch) > ROUTING_CHUNK:
+            # A free cron worker takes a share of the routing (_cron_route_received).
+            self.env.ref("mail_catcher.ir_cron_route_received").sudo()._trigger()
+        self._catcher_tell_quarantined(batch._route_shared())
         self.env.cr.commit()
         return entries
 

@@ -1,12 +1,14 @@
 import logging
+import time
 import traceback
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, split_every
 
 from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
@@ -42,6 +44,9 @@ ROUTES = [
 TEST_HEADER = "X-Mail-Catcher-Test"
 # Minutes before the next attempt, by number of attempts so far.
 RETRY_DELAYS = [5, 15, 60, 240, 720]
+# Mails routed per transaction when workers share a batch: small enough that the other
+# workers find chunks to take, large enough that commits cost little.
+ROUTING_CHUNK = 10
 
 
 class Unroutable(Exception):
@@ -185,8 +190,10 @@ class MailCatcherMessage(models.Model):
 
     def _process(self):
         """Route each entry that still needs it, each in a savepoint: one bad mail never
-        stops the others. Rows are locked so that a retry by hand and the cron never
-        route the same mail twice."""
+        stops the others. Rows are locked, and locked rows skipped, so that workers
+        sharing a batch, a retry by hand and the crons never route the same mail twice.
+        Returns the entries routed, quarantined or failed here; an entry whose route met
+        another worker's concurrent update is left received, for a later transaction."""
         if not self:
             return self
         self.flush_model()
@@ -199,6 +206,7 @@ class MailCatcherMessage(models.Model):
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
         entries.invalidate_recordset(["state"])
         own_addresses = self._odoo_addresses()
+        deferred = self.browse()
         for entry in entries:
             try:
                 with self.env.cr.savepoint():
@@ -207,10 +215,76 @@ class MailCatcherMessage(models.Model):
                 entry._settle("quarantined", reason=str(reason))
                 if reason.__context__:  # what made Odoo give up, for the admin
                     entry.error = "".join(traceback.format_exception(reason.__context__))
+            except TransactionRollbackError:
+                # Another worker updated a row this route writes (the same document, the
+                # same follower) after this transaction began: not the mail's fault, and
+                # a new transaction will see that update.
+                _logger.info("Mail %s meets a concurrent update: routed later", entry.id)
+                deferred |= entry
             except Exception as error:  # any failure is journaled, none stops the batch
                 _logger.info("Mail %s failed to route", entry.message_id, exc_info=True)
                 entry._record_failure(error)
-        return entries
+        return entries - deferred
+
+    def _route_shared(self, wait=30):
+        """Route these entries a chunk at a time, each chunk in a transaction of its own,
+        while the route cron, on any free cron worker, takes the chunks this worker has
+        not reached: a batch is routed by as many workers as are free. Waits (at most
+        `wait` seconds) for the chunks others took, so that the caller sees final states.
+        Returns the entries settled by this worker."""
+        settled = self.browse()
+        for chunk in split_every(ROUTING_CHUNK, self.ids, self.browse):
+            settled |= chunk._process_and_commit()
+        deadline = time.monotonic() + wait
+        while (left := self._still_received()) and time.monotonic() < deadline:
+            settled |= left._process_and_commit()
+            if left._still_received():
+                time.sleep(0.2)
+        return settled
+
+    def _process_and_commit(self):
+        try:
+            settled = self._process()
+            self.env.cr.commit()
+        except TransactionRollbackError:
+            # The lock was asked in a snapshot older than another worker's commit on
+            # these rows; the next transaction sees that commit and skips or takes them.
+            self.env.cr.rollback()
+            return self.browse()
+        return settled
+
+    def _still_received(self):
+        self.invalidate_recordset(["state"])
+        return self.filtered(lambda entry: entry.state == "received")
+
+    @api.model
+    def _cron_route_received(self, time_budget=240):
+        """Cron "Mail Catcher: route received mails": takes a share of the batches being
+        fetched (a fetch triggers it), and routes any mail left received by a worker that
+        stopped mid-way."""
+        deadline = time.monotonic() + time_budget
+        while time.monotonic() < deadline:
+            try:
+                self.env.cr.execute(
+                    """SELECT id FROM mail_catcher_message WHERE state = 'received'
+                        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+                    [ROUTING_CHUNK],
+                )
+            except TransactionRollbackError:
+                self.env.cr.rollback()
+                continue
+            entries = self.browse(row[0] for row in self.env.cr.fetchall())
+            if not entries:
+                return
+            settled = entries._process()
+            for server in settled.server_id:
+                server._catcher_tell_quarantined(
+                    settled.filtered(lambda e, s=server: e.server_id == s)
+                )
+            self.env.cr.commit()
+            if not settled:  # all deferred: let the other workers finish first
+                time.sleep(0.2)
+        self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
 
     def _route(self, own_addresses):
         server = self.server_id

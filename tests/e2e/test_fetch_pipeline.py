@@ -232,6 +232,53 @@ def test_two_odoo_processes_fetching_at_once(odoo, bench, mailbox):
     assert result["entries"] == 12
 
 
+def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
+    """A fetch and two route crons, as on three cron workers: the batch is routed by all
+    three, each mail once."""
+    setup = make_server(odoo, bench, mailbox, 30, catcher_batch_size=30)
+    replies = deliver_replies(bench, mailbox, setup)
+    slow_routes = textwrap.dedent(
+        """
+        import time
+        Journal = type(env["mail.catcher.message"])
+        route, process = Journal._route, Journal._process
+        def slow_route(self, own_addresses):
+            time.sleep(0.5)  # routing that takes long enough for the others to join
+            return route(self, own_addresses)
+        settled = []
+        def counted_process(self):
+            result = process(self)
+            settled.extend(result.ids)
+            return result
+        Journal._route, Journal._process = slow_route, counted_process
+        """
+    )
+    fetcher = odoo.spawn_python(
+        slow_routes
+        + f"env['fetchmail.server'].browse({setup['server']}).fetch_mail()\nenv.cr.commit()\n"
+        + "print('SETTLED', len(set(settled)))\n"
+    )
+    route_cron = (
+        slow_routes
+        + "started = time.monotonic()\n"
+        + "while time.monotonic() - started < 15:\n"
+        + "    env['mail.catcher.message']._cron_route_received(time_budget=5)\n"
+        + "    env.cr.commit()\n"
+        + "    time.sleep(0.2)\n"
+        + "print('SETTLED', len(set(settled)))\n"
+    )
+    routers = [odoo.spawn_python(route_cron) for _ in range(2)]
+    outputs = [odoo.finish(process) for process in (fetcher, *routers)]
+    assert [code for code, _ in outputs] == [0, 0, 0], outputs
+    settled = [int(text.split("SETTLED ")[1].split()[0]) for _, text in outputs]
+    result = outcome(odoo, setup["server"], replies)
+    assert result["counts"] == dict.fromkeys(replies, 1)
+    assert result["states"] == ["routed"] * 30
+    assert sum(settled) == 30, settled
+    assert settled[0] < 30 and sum(settled[1:]) > 0, f"the routing was not shared: {settled}"
+    assert unseen(bench, mailbox) == 0
+
+
 def test_a_mail_already_read_by_a_person_is_fetched(odoo, bench, mailbox):
     setup = make_server(odoo, bench, mailbox, 1)
     replies = deliver_replies(bench, mailbox, setup)
