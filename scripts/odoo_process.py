@@ -96,14 +96,16 @@ class OdooServer:
                 return json.loads(line[len("RESULT:") :])
         raise RuntimeError(f"no result (exit {finished.returncode}):\n{finished.stderr[-4000:]}")
 
-    def start(self):
+    def start(self, max_cron_threads=0):
+        """Serves the database; without cron threads by default, so that tests run the
+        crons when they choose to."""
         self.log = open(self.log_path, "ab")  # noqa: SIM115 (open as long as the server runs)
         self.process = subprocess.Popen(
             self.command(
                 f"--http-port={self.port}",
                 "--http-interface=127.0.0.1",
                 "--gevent-port=0",
-                "--max-cron-threads=0",
+                f"--max-cron-threads={max_cron_threads}",
                 f"--db-filter=^{self.database}$",
             ),
             stdout=self.log,
@@ -119,6 +121,40 @@ class OdooServer:
             except OSError:
                 time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer within 120 s; see {self.log_path}")
+
+    def spawn_watcher(self, log_path, *args):
+        """Starts the addon's `mail_catcher_watch` command on the database; returns the
+        running process. Odoo finds the commands of addons only when --addons-path comes
+        first, before the command's name."""
+        odoo_home = os.environ.get("ODOO_HOME", "/opt/odoo")
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    f"{odoo_home}/odoo-bin",
+                    f"--addons-path={self.addons_path}",
+                    "mail_catcher_watch",
+                    "--db_host=127.0.0.1",
+                    f"--db_user={os.environ.get('USER') or 'root'}",
+                    "-d",
+                    self.database,
+                    *args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    @staticmethod
+    def stop_process(process, timeout=30):
+        """SIGTERM, then SIGKILL if it does not end in time."""
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
 
     def stop(self):
         if self.process and self.process.poll() is None:
