@@ -263,6 +263,7 @@ class MailCatcherMessage(models.Model):
         fetched (a fetch triggers it), and routes any mail left received by a worker that
         stopped mid-way."""
         deadline = time.monotonic() + time_budget
+        routed = 0
         while time.monotonic() < deadline:
             try:
                 self.env.cr.execute(
@@ -275,16 +276,19 @@ class MailCatcherMessage(models.Model):
                 continue
             entries = self.browse(row[0] for row in self.env.cr.fetchall())
             if not entries:
-                return
+                break
             settled = entries._process()
             for server in settled.server_id:
                 server._catcher_tell_quarantined(
-                    settled.filtered(lambda e, s=server: e.server_id == s)
+                    settled.filtered(lambda entry, server=server: entry.server_id == server)
                 )
             self.env.cr.commit()
+            routed += len(settled)
             if not settled:  # all deferred: let the other workers finish first
                 time.sleep(0.2)
-        self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
+        else:
+            self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
+        self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
     def _route(self, own_addresses):
         server = self.server_id

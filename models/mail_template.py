@@ -27,12 +27,16 @@ class MailTemplate(models.Model):
     mail_catcher_translation_sources = fields.Json(copy=False)
 
     def _compute_mail_catcher_usage(self):
-        automatic = set(
-            self.env["ir.actions.server"]
-            .sudo()
-            .search([("template_id", "in", self.ids)])
-            .template_id.ids
+        """Automatic: a server action (automation rules and scheduled actions are server
+        actions too) sends it as its template, or names it in its Python code."""
+        actions = self.env["ir.actions.server"].sudo()
+        automatic = set(actions.search([("template_id", "in", self.ids)]).template_id.ids)
+        codes = actions.search([("state", "=", "code"), ("code", "ilike", "template")]).mapped(
+            "code"
         )
+        for template_id, xmlid in self.get_external_id().items():
+            if xmlid and any(xmlid in code for code in codes):
+                automatic.add(template_id)
         for template in self:
             template.mail_catcher_usage = "automatic" if template.id in automatic else "proposed"
 

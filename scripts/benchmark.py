@@ -12,15 +12,21 @@ Run through scripts/benchmark, which starts the bench and creates the databases.
 import argparse
 import email.utils
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import textwrap
+import time
+import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench as bench_module
-from odoo_process import OdooServer
+import psycopg2
+from odoo_process import OdooServer, free_port
 
 CATCHER = "catcher@company.test"
 # The mix of a mailbox, by the last digit of a mail's number.
@@ -343,6 +349,158 @@ def scale(args, bench):
     return 0
 
 
+# Odoo's multi-process settings compared by --workers, each on new documents and a new
+# mailbox of the same mix; a list of several flag lists starts several servers on the
+# one database, all fetching the same mailbox.
+WORKER_RUNS = {
+    "one cron thread (--workers 0 --max-cron-threads 1)": [["--workers=0", "--max-cron-threads=1"]],
+    "--workers 4 --max-cron-threads 2": [["--workers=4", "--max-cron-threads=2"]],
+    "two servers, each --workers 4 --max-cron-threads 2": [
+        ["--workers=4", "--max-cron-threads=2"],
+        ["--workers=4", "--max-cron-threads=2"],
+    ],
+}
+
+PREPARE_CRONS = """
+server = env["fetchmail.server"].browse({server})
+server.write({{"catcher_batch_size": 100, "catcher_time_budget": 60}})
+far = fields.Datetime.now() + datetime.timedelta(days=1)
+crons = env.ref("mail_catcher.ir_cron_fetch_replies")
+crons |= env.ref("mail_catcher.ir_cron_route_received")
+crons.write({{"active": True, "nextcall": far}})
+env.ref("mail.ir_cron_mail_gateway_action").write({{"active": False}})
+# Nothing else due while the fetch is measured.
+env["ir.cron"].search([("id", "not in", crons.ids)]).write({{"nextcall": far}})
+result = env.ref("mail_catcher.ir_cron_fetch_replies").id
+"""
+
+
+def start_servers(odoo, flag_lists, log_dir):
+    processes = []
+    for number, flags in enumerate(flag_lists):
+        port = free_port()
+        log = open(Path(log_dir) / f"odoo-{number}.log", "ab")  # noqa: SIM115 (closed with it)
+        command = odoo.command(
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            f"--gevent-port={free_port()}",
+            f"--db-filter=^{odoo.database}$",
+            "--log-level=warn",
+            *flags,
+        )
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"Odoo did not start; see {log_dir}") from None
+                time.sleep(0.5)
+    return processes
+
+
+def stop_servers(processes):
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def workers(args, bench):
+    """Throughput of the fetch cron under Odoo's multi-process settings, and whether any
+    mail was lost or doubled when several servers fetch one mailbox."""
+    odoo = OdooServer(args.catcher_db, args.addons_path, log_path=None)
+    database = psycopg2.connect(
+        dbname=args.catcher_db, host="127.0.0.1", user=os.environ.get("USER") or "root"
+    )
+    database.autocommit = True
+    rates = {}
+    for label, flag_lists in WORKER_RUNS.items():
+        tag = f"w{len(rates)}"
+        mailbox = f"workers{len(rates)}@company.test"
+        values = {
+            "name": f"Workers {tag}",
+            "server_type": "imap",
+            "server": bench.info["host"],
+            "port": bench.info["imap_port"],
+            "user": mailbox,
+            "password": bench.info["password"],
+        }
+        setup = odoo.evaluate(
+            SETUP.format(server=values, count=args.count, catcher=CATCHER, tag=tag)
+        )
+        cron_id = odoo.evaluate(
+            "import datetime\nfrom odoo import fields\n"
+            + PREPARE_CRONS.format(server=setup["server"])
+        )
+        bench.clear(mailbox)
+        fill(bench, mailbox, mailbox_of_replies(args.count, setup["tokens"], tag))
+        with tempfile.TemporaryDirectory() as log_dir:
+            processes = start_servers(odoo, flag_lists, log_dir)
+            time.sleep(5)  # the cron threads LISTEN a moment after HTTP answers
+            try:
+                seconds = time_the_fetch(database, cron_id, setup["server"], args.count)
+            finally:
+                stop_servers(processes)
+        lost, doubled = check_exactly_once(database, tag, args.count)
+        rates[label] = args.count / seconds
+        print(
+            f"{label}: {rates[label]:.1f} mails/s ({seconds:.1f} s), "
+            f"{lost} lost, {doubled} doubled",
+            flush=True,
+        )
+    first = next(iter(rates.values()))
+    print()
+    for label, rate in rates.items():
+        print(f"{label:55}{rate:>8.1f} mails/s{rate / first:>7.2f}x")
+    print(json.dumps({"mails_per_second": rates, "count": args.count}))
+    return 0
+
+
+def time_the_fetch(database, cron_id, server_id, count):
+    """Wake the fetch cron as the watcher or its schedule would; seconds until every mail
+    of the mailbox is journaled and routed (or quarantined)."""
+    with database.cursor() as cr:
+        cr.execute(
+            "INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, now() at time zone 'UTC')",
+            [cron_id],
+        )
+        started = time.monotonic()
+        # Odoo's cron threads LISTEN on a connection to the "postgres" database.
+        wake = psycopg2.connect(dbname="postgres", host="127.0.0.1", user=database.info.user)
+        wake.autocommit = True
+        with wake.cursor() as wake_cr:
+            wake_cr.execute("SELECT pg_notify('cron_trigger', %s)", [database.info.dbname])
+        wake.close()
+        while time.monotonic() - started < 1800:
+            cr.execute(
+                "SELECT count(*) FROM mail_catcher_message WHERE server_id = %s"
+                " AND state <> 'received'",
+                [server_id],
+            )
+            if cr.fetchone()[0] >= count:
+                return time.monotonic() - started
+            time.sleep(0.2)
+    raise RuntimeError("the mailbox was not routed within 30 minutes")
+
+
+def check_exactly_once(database, tag, count):
+    with database.cursor() as cr:
+        cr.execute(
+            "SELECT message_id, count(*) FROM mail_message WHERE message_id LIKE %s"
+            " GROUP BY message_id",
+            [f"<bench{tag}-reply-%"],
+        )
+        counts = dict(cr.fetchall())
+    return count - len(counts), sum(1 for n in counts.values() if n > 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bench", required=True, help="bench.json of running mail servers")
@@ -352,11 +510,18 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--scale", action="store_true", help="per-mail time at 10k and 1M")
     parser.add_argument(
+        "--workers", action="store_true", help="the fetch cron under Odoo's multi-process mode"
+    )
+    parser.add_argument(
         "--profile", help="write cProfile statistics of each fetch to PROFILE.<database>.prof"
     )
     args = parser.parse_args()
     bench = bench_module.Bench.load(args.bench)
-    return scale(args, bench) if args.scale else compare(args, bench)
+    if args.scale:
+        return scale(args, bench)
+    if args.workers:
+        return workers(args, bench)
+    return compare(args, bench)
 
 
 if __name__ == "__main__":

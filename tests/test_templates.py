@@ -59,6 +59,28 @@ class TestTemplates(MailCatcherCase):
         self.template.invalidate_recordset()
         self.assertEqual(self.template.mail_catcher_usage, "automatic")
 
+    def test_a_template_named_by_a_scheduled_action_is_automatic(self):
+        self.env["ir.model.data"].create(
+            {
+                "module": "mail_catcher_test",
+                "name": "welcome_template",
+                "model": "mail.template",
+                "res_id": self.template.id,
+            }
+        )
+        self.env["ir.cron"].create(
+            {
+                "name": "Welcome the week's new contacts",
+                "model_id": self.template.model_id.id,
+                "state": "code",
+                "code": "template = env.ref('mail_catcher_test.welcome_template')\n"
+                "for partner in records:\n    template.send_mail(partner.id)",
+                "interval_type": "weeks",
+            }
+        )
+        self.template.invalidate_recordset()
+        self.assertEqual(self.template.mail_catcher_usage, "automatic")
+
     def test_send_me_a_test_in_the_previewed_language(self):
         self.template.with_context(lang="nl_NL").write({"subject": "Welkom {{ object.name }}"})
         preview = self.env["mail.template.preview"].create(
