@@ -315,32 +315,38 @@ result = env.cr.fetchone()[0]
 """
 
 
-def scale(args, bench):
-    """mail_catcher's time per mail at 10,000 and at 1,000,000 messages in the database,
-    each time on new documents and a new mailbox of the same mix."""
-    odoo = OdooServer(args.catcher_db, args.addons_path, log_path=None)
+def fetch_new_mailbox(odoo, bench, tag, count):
+    """New documents, a new mailbox of `count` mails of the mix, one fetch (batches of
+    100) in an Odoo process of its own; returns its measures."""
+    mailbox = f"scale{tag}@company.test"
+    values = {
+        "name": f"Scale {tag}",
+        "server_type": "imap",
+        "server": bench.info["host"],
+        "port": bench.info["imap_port"],
+        "user": mailbox,
+        "password": bench.info["password"],
+    }
+    setup = odoo.evaluate(SETUP.format(server=values, count=count, catcher=CATCHER, tag=tag))
+    bench.clear(mailbox)
+    fill(bench, mailbox, mailbox_of_replies(count, setup["tokens"], tag))
     options = 'server.write({"catcher_time_budget": 3600, "catcher_batch_size": 100})'
+    code = FETCH.format(server=setup["server"], options=options, tag=tag, profile=None)
+    return odoo.evaluate(textwrap.dedent(code))
+
+
+def scale(args, bench):
+    """mail_catcher's peak memory for a mailbox of N and of 4N mails, then its time per
+    mail at 10,000 and at 1,000,000 messages in the database."""
+    odoo = OdooServer(args.catcher_db, args.addons_path, log_path=None)
+    for count in (args.count, 4 * args.count):
+        run = fetch_new_mailbox(odoo, bench, f"m{count}", count)
+        print(f"a mailbox of {count} mails: peak RSS {run['peak_rss_mb']:.0f} MB", flush=True)
     per_mail = {}
     for total in (10_000, 1_000_000):
         print(f"filling mail_message up to {total:,} messages...", flush=True)
         odoo.evaluate(FILL_MESSAGES.format(total=total))
-        tag = f"{total}"
-        mailbox = f"scale{total}@company.test"
-        values = {
-            "name": f"Scale {total}",
-            "server_type": "imap",
-            "server": bench.info["host"],
-            "port": bench.info["imap_port"],
-            "user": mailbox,
-            "password": bench.info["password"],
-        }
-        setup = odoo.evaluate(
-            SETUP.format(server=values, count=args.count, catcher=CATCHER, tag=tag)
-        )
-        bench.clear(mailbox)
-        fill(bench, mailbox, mailbox_of_replies(args.count, setup["tokens"], tag))
-        code = FETCH.format(server=setup["server"], options=options, tag=tag, profile=None)
-        run = odoo.evaluate(textwrap.dedent(code))
+        run = fetch_new_mailbox(odoo, bench, str(total), args.count)
         per_mail[total] = run["seconds"] / args.count * 1000
         print(f"  {args.count} mails fetched: {per_mail[total]:.1f} ms per mail", flush=True)
     ratio = per_mail[1_000_000] / per_mail[10_000]
