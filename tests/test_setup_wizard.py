@@ -50,6 +50,38 @@ class TestSetupWizard(MailCatcherCase):
             form.provider = "microsoft"
             self.assertEqual((form.smtp_port, form.smtp_security), (587, "starttls"))
 
+    def test_gmail_signs_in_with_odoos_oauth_app(self):
+        # Odoo's google_gmail is installed with mail (auto_install).
+        with Form(self.env["mail.catcher.setup"]) as form:
+            form.provider = "gmail"
+            form.email = "mailcatcher@company.test"
+            self.assertTrue(form.use_oauth)
+            self.assertIn("Google Gmail", form.oauth_hint)
+        wizard = form.record
+        wizard.action_apply()
+        outgoing = self.env["ir.mail_server"].search([("from_filter", "=", "company.test")])
+        self.assertEqual(
+            (outgoing.smtp_authentication, outgoing.smtp_encryption, outgoing.smtp_port),
+            ("gmail", "starttls", 587),
+        )
+        self.assertFalse(outgoing.smtp_pass)
+        incoming = self.company.mail_catcher_server_id
+        self.assertEqual((incoming.server_type, incoming.server), ("gmail", "imap.gmail.com"))
+        self.assertEqual(incoming.state, "draft", "confirmed once the account is connected")
+        self.assertIn("connect the account mailcatcher@company.test", wizard.report)
+
+    def test_microsoft_oauth_needs_odoos_outlook_app(self):
+        installed = "outlook" in dict(self.env["fetchmail.server"]._fields["server_type"].selection)
+        with Form(self.env["mail.catcher.setup"]) as form:
+            form.provider = "microsoft"
+            form.email = "mailcatcher@company.test"
+            self.assertEqual(form.use_oauth, installed)
+            expected = "app is installed" if installed else "install Odoo's Microsoft Outlook app"
+            self.assertIn(expected, form.oauth_hint)
+            form.provider = "ovh"
+            self.assertFalse(form.use_oauth)
+            self.assertFalse(form.oauth_hint)
+
     def test_each_broken_setting_is_named(self):
         cases = [
             ({"password": "wrong"}, "the incoming server refused the login"),

@@ -20,6 +20,12 @@ PROVIDERS = [
     ("proton_bridge", "Proton Mail Bridge"),
 ]
 SECURITY = [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")]
+# Providers whose sign-in Odoo's own apps do with OAuth: the app, and the value that both
+# its incoming (server_type) and outgoing (smtp_authentication) servers take.
+OAUTH = {
+    "gmail": ("Google Gmail", "gmail"),
+    "microsoft": ("Microsoft Outlook", "outlook"),
+}
 ROUND_TRIP_SECONDS = 60
 
 
@@ -46,10 +52,46 @@ class MailCatcherSetup(models.TransientModel):
     smtp_host = fields.Char(string="Outgoing Server")
     smtp_port = fields.Integer(string="Outgoing Port", help="Leave empty to try the usual ports.")
     smtp_security = fields.Selection(SECURITY, string="Outgoing Security", default="ssl")
+    oauth_available = fields.Boolean(string="OAuth Available", compute="_compute_oauth")
+    oauth_hint = fields.Char(string="About OAuth", compute="_compute_oauth")
+    use_oauth = fields.Boolean(
+        string="Sign In with OAuth",
+        compute="_compute_use_oauth",
+        store=True,
+        readonly=False,
+        help="Odoo signs in to the provider with a token that you grant from the server's "
+        "form, instead of a password.",
+    )
     report = fields.Text(readonly=True)
     round_trip_seconds = fields.Float(
         string="Round Trip (s)", readonly=True, digits=(16, 1), help="Last successful round trip."
     )
+
+    @api.depends("provider")
+    def _compute_oauth(self):
+        server_types = dict(self.env["fetchmail.server"]._fields["server_type"].selection)
+        for wizard in self:
+            app, auth = OAUTH.get(wizard.provider, (None, None))
+            wizard.oauth_available = bool(auth) and auth in server_types
+            if not app:
+                wizard.oauth_hint = False
+            elif wizard.oauth_available:
+                wizard.oauth_hint = self.env._(
+                    "Odoo's %(app)s app is installed: Odoo can sign in with OAuth, without a "
+                    "password. After Apply, open each server and connect the account.",
+                    app=app,
+                )
+            else:
+                wizard.oauth_hint = self.env._(
+                    "To sign in with OAuth, install Odoo's %(app)s app; otherwise give an app "
+                    "password of the mailbox.",
+                    app=app,
+                )
+
+    @api.depends("provider")
+    def _compute_use_oauth(self):
+        for wizard in self:
+            wizard.use_oauth = wizard.oauth_available
 
     @api.onchange("provider")
     def _onchange_provider(self):
@@ -79,15 +121,12 @@ class MailCatcherSetup(models.TransientModel):
         return self._reopen()
 
     def action_apply(self):
-        """Test, then create or update the servers, the alias domain and the catcher."""
+        """Test, then create or update the servers, the alias domain and the catcher. With
+        OAuth there is nothing to test yet: the account is connected on each server."""
+        if self.use_oauth:
+            return self._apply_with_oauth()
         self.action_test()
-        local, _at, domain = self.email.strip().lower().rpartition("@")
-        alias_domain = self.env["mail.alias.domain"].search([("name", "=", domain)], limit=1)
-        if not alias_domain:
-            alias_domain = self.env["mail.alias.domain"].create({"name": domain})
-        if alias_domain.catchall_alias != local:
-            alias_domain.catchall_alias = local
-        self.company_id.alias_domain_id = alias_domain
+        domain = self._apply_alias_domain()
         self._outgoing_server(domain)
         server = self._incoming_server()
         server.button_confirm_login()
@@ -97,6 +136,35 @@ class MailCatcherSetup(models.TransientModel):
         self.report = self.env._(
             "The mail catcher is set up: replies to %(address)s come back into Odoo.",
             address=self.email,
+        )
+        return self._reopen()
+
+    def _apply_with_oauth(self):
+        self.ensure_one()
+        if not self.oauth_available:
+            raise UserError(self.oauth_hint)
+        _app, auth = OAUTH[self.provider]
+        domain = self._apply_alias_domain()
+        # OAuth apps send through STARTTLS on 587 and read over SSL, without a password.
+        outgoing = self._outgoing_server(
+            domain,
+            smtp_authentication=auth,
+            smtp_port=587,
+            smtp_encryption="starttls",
+            smtp_pass=False,
+        )
+        incoming = self._incoming_server(server_type=auth, is_ssl=True, password=False)
+        self.company_id.write(
+            {"mail_catcher_server_id": incoming.id, "mail_catcher_email": self.email.strip()}
+        )
+        self.report = self.env._(
+            "The servers are set up for OAuth. Open the outgoing server %(outgoing)s and the "
+            "incoming server %(incoming)s (Settings > Technical > Email), connect the account "
+            "%(login)s on each, then click Test & Confirm on the incoming server: fetching "
+            "starts then.",
+            outgoing=outgoing.name,
+            incoming=incoming.name,
+            login=self._login(),
         )
         return self._reopen()
 
@@ -153,6 +221,17 @@ class MailCatcherSetup(models.TransientModel):
 
     # Servers ----------------------------------------------------------------------------
 
+    def _apply_alias_domain(self):
+        """The catcher's domain as the company's alias domain, its address as catchall."""
+        local, _at, domain = self.email.strip().lower().rpartition("@")
+        alias_domain = self.env["mail.alias.domain"].search([("name", "=", domain)], limit=1)
+        if not alias_domain:
+            alias_domain = self.env["mail.alias.domain"].create({"name": domain})
+        if alias_domain.catchall_alias != local:
+            alias_domain.catchall_alias = local
+        self.company_id.alias_domain_id = alias_domain
+        return domain
+
     def _login(self):
         return (self.login or self.email or "").strip()
 
@@ -207,7 +286,7 @@ class MailCatcherSetup(models.TransientModel):
             what, host, port = self.env._("the outgoing server"), self.smtp_host, self.smtp_port
         return self.env["fetchmail.server"]._describe_connection_error(error, what, host, port)
 
-    def _outgoing_server(self, domain):
+    def _outgoing_server(self, domain, **overrides):
         values = {
             "name": self.env._("Mail Catcher SMTP (%(domain)s)", domain=domain),
             "smtp_host": self.smtp_host,
@@ -219,6 +298,7 @@ class MailCatcherSetup(models.TransientModel):
             "smtp_user": self._login(),
             "smtp_pass": self.password,
             "from_filter": domain,
+            **overrides,
         }
         server = self.env["ir.mail_server"].search([("from_filter", "=", domain)], limit=1)
         if server:
@@ -227,7 +307,7 @@ class MailCatcherSetup(models.TransientModel):
             server = self.env["ir.mail_server"].create(values)
         return server
 
-    def _incoming_server(self):
+    def _incoming_server(self, **overrides):
         values = {
             "name": self.env._("Mail Catcher (%(address)s)", address=self.email),
             "server_type": self.incoming_type,
@@ -237,6 +317,7 @@ class MailCatcherSetup(models.TransientModel):
             "user": self._login(),
             "password": self.password,
             "state": "draft",
+            **overrides,
         }
         server = self.company_id.sudo().mail_catcher_server_id
         if server:
