@@ -315,12 +315,12 @@ result = env.cr.fetchone()[0]
 """
 
 
-def fetch_new_mailbox(odoo, bench, tag, count):
-    """New documents, a new mailbox of `count` mails of the mix, one fetch (batches of
-    100) in an Odoo process of its own; returns its measures."""
-    mailbox = f"scale{tag}@company.test"
+def prepare_mailbox(odoo, bench, tag, count):
+    """New documents, and a new catcher server on a new mailbox holding `count` mails of
+    the mix; returns the setup (server id, documents, reply tokens)."""
+    mailbox = f"mailbox{tag}@company.test"
     values = {
-        "name": f"Scale {tag}",
+        "name": f"Benchmark {tag}",
         "server_type": "imap",
         "server": bench.info["host"],
         "port": bench.info["imap_port"],
@@ -330,6 +330,13 @@ def fetch_new_mailbox(odoo, bench, tag, count):
     setup = odoo.evaluate(SETUP.format(server=values, count=count, catcher=CATCHER, tag=tag))
     bench.clear(mailbox)
     fill(bench, mailbox, mailbox_of_replies(count, setup["tokens"], tag))
+    return setup
+
+
+def fetch_new_mailbox(odoo, bench, tag, count):
+    """One fetch (batches of 100) of a new mailbox, in an Odoo process of its own;
+    returns its measures."""
+    setup = prepare_mailbox(odoo, bench, tag, count)
     options = 'server.write({"catcher_time_budget": 3600, "catcher_batch_size": 100})'
     code = FETCH.format(server=setup["server"], options=options, tag=tag, profile=None)
     return odoo.evaluate(textwrap.dedent(code))
@@ -429,24 +436,11 @@ def workers(args, bench):
     rates = {}
     for label, flag_lists in WORKER_RUNS.items():
         tag = f"w{len(rates)}"
-        mailbox = f"workers{len(rates)}@company.test"
-        values = {
-            "name": f"Workers {tag}",
-            "server_type": "imap",
-            "server": bench.info["host"],
-            "port": bench.info["imap_port"],
-            "user": mailbox,
-            "password": bench.info["password"],
-        }
-        setup = odoo.evaluate(
-            SETUP.format(server=values, count=args.count, catcher=CATCHER, tag=tag)
-        )
+        setup = prepare_mailbox(odoo, bench, tag, args.count)
         cron_id = odoo.evaluate(
             "import datetime\nfrom odoo import fields\n"
             + PREPARE_CRONS.format(server=setup["server"])
         )
-        bench.clear(mailbox)
-        fill(bench, mailbox, mailbox_of_replies(args.count, setup["tokens"], tag))
         with tempfile.TemporaryDirectory() as log_dir:
             processes = start_servers(odoo, flag_lists, log_dir)
             time.sleep(5)  # the cron threads LISTEN a moment after HTTP answers
