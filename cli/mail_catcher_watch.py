@@ -27,14 +27,18 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..lib.imap import quote_mailbox
-from ..lib.imap_idle import NOOP_POLL_SECONDS, idle, poll_with_noop, raw_connection, supports_idle
+from ..lib.imap_idle import (
+    IDLE_RENEW_SECONDS,
+    NOOP_POLL_SECONDS,
+    idle,
+    poll_with_noop,
+    raw_connection,
+    supports_idle,
+)
 
 _logger = logging.getLogger(__name__)
 
 FETCH_CRON = "mail_catcher.ir_cron_fetch_replies"
-# Each IDLE is ended and renewed this often: a connection that died without a word
-# (a NAT or firewall dropping it) is noticed by then.
-IDLE_RENEW_SECONDS = 10 * 60
 RELOAD_SECONDS = 5 * 60
 BACKOFF_FIRST_SECONDS = 2
 BACKOFF_MAX_SECONDS = 5 * 60
@@ -131,13 +135,10 @@ class Watch:
         """{server id: (name, connection settings)} of the companies' confirmed IMAP
         catcher servers."""
         with self.environment() as env:
-            companies = env["res.company"].search([])
-            servers = companies.mail_catcher_server_id.filtered(
-                lambda server: (
-                    server.active
-                    and server.state == "done"
-                    and server._get_connection_type() == "imap"
-                )
+            servers = (
+                env["fetchmail.server"]
+                ._catcher_servers()
+                .filtered(lambda server: server.active and server._get_connection_type() == "imap")
             )
             return {
                 server.id: (server.name, tuple(server[field] for field in CONNECTION_FIELDS))

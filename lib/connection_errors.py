@@ -30,7 +30,7 @@ def root_cause(error):
 
 def classify_connection_error(error):
     """Return LOGIN, HOST, PORT, TLS, TIMEOUT or OTHER for an exception raised while
-    connecting to, or logging in on, an IMAP or POP server."""
+    connecting to, or logging in on, an IMAP, POP or SMTP server."""
     error = root_cause(error)
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return LOGIN

@@ -11,8 +11,10 @@ import select
 import ssl
 import time
 
-# RFC 2177: the server may drop a client idling for 30 minutes; renew the IDLE before.
-IDLE_RENEW_SECONDS = 28 * 60
+# Each IDLE is ended and renewed this often: well inside the 30 minutes after which RFC
+# 2177 lets a server drop an idle client, and a connection that died without a word (a
+# NAT or firewall dropping it) is noticed by then.
+IDLE_RENEW_SECONDS = 10 * 60
 # Servers without IDLE: a NOOP every few seconds makes them announce what arrived.
 NOOP_POLL_SECONDS = 5.0
 # How long the server may take to answer IDLE or DONE before the connection is
@@ -47,21 +49,12 @@ def announces_new_mail(line):
     return match.group(2).upper() == b"EXISTS" or int(match.group(1)) > 0
 
 
-def wait_for_new_mail(connection, timeout, interrupt=None):
+def idle(connection, timeout, interrupt=None):
     """Wait until the server announces new mail in the selected mailbox, or `timeout`
     seconds pass, or `interrupt` (anything with a fileno(), or a file descriptor)
-    becomes readable. Returns True when new mail was announced.
-
-    Uses IDLE when the server offers it, renewed before the 29 minutes of RFC 2177;
-    otherwise polls with NOOP. On return the connection is out of IDLE and usable for
+    becomes readable. Returns True when new mail was announced. One IDLE command per
+    IDLE_RENEW_SECONDS at most; on return the connection is out of IDLE and usable for
     other commands. Connection failures raise imaplib's errors or OSError."""
-    if supports_idle(connection):
-        return idle(connection, timeout, interrupt=interrupt)
-    return poll_with_noop(connection, timeout, interrupt=interrupt)
-
-
-def idle(connection, timeout, interrupt=None):
-    """`wait_for_new_mail` with IDLE: one IDLE command per IDLE_RENEW_SECONDS at most."""
     deadline = time.monotonic() + max(timeout, 0)
     while True:
         remaining = deadline - time.monotonic()
@@ -72,7 +65,7 @@ def idle(connection, timeout, interrupt=None):
 
 
 def poll_with_noop(connection, timeout, interrupt=None, interval=NOOP_POLL_SECONDS):
-    """`wait_for_new_mail` for servers without IDLE: a NOOP every `interval` seconds."""
+    """`idle` for servers without IDLE: a NOOP every `interval` seconds."""
     conn = raw_connection(connection)
     deadline = time.monotonic() + max(timeout, 0)
     # What earlier commands (SELECT included) reported is not news for this wait.

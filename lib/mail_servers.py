@@ -44,9 +44,9 @@ def smtp_connect(host, port, security, user, password, timeout=TIMEOUT):
         connection = smtplib.SMTP_SSL(host, port, timeout=timeout)
     else:
         connection = smtplib.SMTP(host, port, timeout=timeout)
+    try:
         if security == "starttls":
             connection.starttls(context=ssl.create_default_context())
-    try:
         if user and password:
             connection.login(user, password)
     except Exception:

@@ -18,10 +18,10 @@ class _RememberingPolicy(email.policy.EmailPolicy):
     def header_fetch_parse(self, name, value):
         if hasattr(value, "name"):
             return value
-        return _parsed_header(self.header_factory, name, "".join(_LINE_BREAKS.split(value)))
+        value = "".join(email.policy.linesep_splitter.split(value))
+        return _parsed_header(self.header_factory, name, value)
 
 
-_LINE_BREAKS = re.compile(r"\n|\r")
 SMTP_POLICY = _RememberingPolicy(linesep="\r\n")
 
 

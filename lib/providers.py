@@ -34,5 +34,5 @@ PRESETS = {
 USUAL_PORTS = {
     "imap": [(993, "ssl"), (143, "none")],
     "pop": [(995, "ssl"), (110, "none")],
-    "smtp": [(465, "ssl"), (587, "starttls"), (25, "starttls"), (25, "none")],
+    "smtp": [(465, "ssl"), (587, "starttls"), (25, "starttls")],
 }

@@ -477,9 +477,13 @@ class FetchmailServer(models.Model):
     @api.model
     def _fetch_catcher_replies(self):
         """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox."""
+        self._catcher_servers().fetch_mail(raise_exception=False)
+
+    @api.model
+    def _catcher_servers(self):
+        """The companies' confirmed catcher servers."""
         companies = self.env["res.company"].sudo().search([])
-        servers = companies.mail_catcher_server_id.filtered(lambda server: server.state == "done")
-        servers.fetch_mail(raise_exception=False)
+        return companies.mail_catcher_server_id.filtered(lambda server: server.state == "done")
 
     @api.model
     def _update_cron(self):

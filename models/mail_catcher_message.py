@@ -236,9 +236,11 @@ class MailCatcherMessage(models.Model):
         for chunk in split_every(ROUTING_CHUNK, self.ids, self.browse):
             settled |= chunk._process_and_commit()
         deadline = time.monotonic() + wait
-        while (left := self._still_received()) and time.monotonic() < deadline:
+        left = self._still_received()
+        while left and time.monotonic() < deadline:
             settled |= left._process_and_commit()
-            if left._still_received():
+            left = self._still_received()
+            if left:
                 time.sleep(0.2)
         return settled
 
@@ -303,9 +305,7 @@ class MailCatcherMessage(models.Model):
             msg_dict.pop("attachments", None)
 
         test_signature = message.get(TEST_HEADER)
-        if test_signature and self.env["res.company"].sudo().search([])._mail_catcher_is_test(
-            str(test_signature)
-        ):
+        if test_signature and self.env["res.company"]._mail_catcher_is_test(str(test_signature)):
             return self._settle(
                 "ignored",
                 kind="test",

@@ -1,5 +1,7 @@
 import ast
 
+from psycopg2.extensions import TransactionRollbackError
+
 from odoo import api, fields, models
 
 
@@ -27,5 +29,18 @@ class MailMail(models.Model):
         res = super()._send(*args, mail_server=mail_server, **kwargs)
         failed = self.exists().filtered(lambda mail: mail.state == "exception")
         if mail_server and self - failed:
-            mail_server.sudo().mail_catcher_last_sent = fields.Datetime.now()
+            # Senders in other workers record theirs on the same row: a conflict there
+            # must never roll back mails already handed to the SMTP server (they would be
+            # sent again), so a row locked or just updated by another is left to it.
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        """UPDATE ir_mail_server SET mail_catcher_last_sent = %s
+                            WHERE id = (SELECT id FROM ir_mail_server WHERE id = %s
+                                        FOR UPDATE SKIP LOCKED)""",
+                        [fields.Datetime.now(), mail_server.id],
+                    )
+            except TransactionRollbackError:
+                pass
+            mail_server.invalidate_recordset(["mail_catcher_last_sent"])
         return res

@@ -113,5 +113,4 @@ class MailTemplate(models.Model):
             sources = dict(template.mail_catcher_translation_sources or {})
             missing = translated.get(template.id, set()) - set(sources) - {"en_US"}
             if missing:
-                sources.update(dict.fromkeys(missing, template._mail_catcher_source_fingerprint()))
-                template.sudo().mail_catcher_translation_sources = sources
+                template._mail_catcher_mark_translated(missing)

@@ -127,17 +127,17 @@ class ResCompany(models.Model):
             raise Unroutable(self.env._("This mail answers a document that was deleted since."))
         return document
 
+    @api.model
     def _mail_catcher_test_signature(self, nonce):
         """The value of the setup wizard's round-trip header: only Odoo can make one."""
         signature = hmac.new(self._mail_catcher_key(), b"test:" + nonce.encode(), hashlib.sha256)
         return f"{nonce}.{signature.hexdigest()[:32]}"
 
+    @api.model
     def _mail_catcher_is_test(self, value):
-        nonce, _dot, _signature = (value or "").strip().partition(".")
-        return any(
-            hmac.compare_digest(company._mail_catcher_test_signature(nonce), value.strip())
-            for company in self
-        )
+        value = (value or "").strip()
+        nonce, _dot, _signature = value.partition(".")
+        return hmac.compare_digest(self._mail_catcher_test_signature(nonce), value)
 
     def _mail_catcher_key(self):
         """The reply tokens' HMAC key, from the database secret: never sent anywhere."""

@@ -13,12 +13,10 @@ import argparse
 import email.utils
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench as bench_module
 import psycopg2
-from odoo_process import OdooServer, free_port
+from odoo_process import OdooServer
 
 CATCHER = "catcher@company.test"
+# mail_catcher's settings for a benchmark fetch: the whole mailbox in one run.
+CATCHER_OPTIONS = 'server.write({"catcher_time_budget": 3600, "catcher_batch_size": 100})'
 # The mix of a mailbox, by the last digit of a mail's number.
 KINDS = {
     0: "header",  # these also carry an attachment
@@ -230,26 +230,13 @@ def compare(args, bench):
         "stock Odoo 18": OdooServer(args.stock_db, args.addons_path, log_path=None),
         "mail_catcher": OdooServer(args.catcher_db, args.addons_path, log_path=None),
     }
-    setups = {}
-    for label, server in odoo.items():
-        mailbox = f"{server.database}@company.test"
-        values = {
-            "name": "Benchmark",
-            "server_type": "imap",
-            "server": bench.info["host"],
-            "port": bench.info["imap_port"],
-            "user": mailbox,
-            "password": bench.info["password"],
-        }
-        setups[label] = server.evaluate(
-            SETUP.format(server=values, count=args.count, catcher=CATCHER, tag="")
-        )
+    setups = {
+        label: setup_catcher(server, bench, f"{server.database}@company.test", "", args.count)
+        for label, server in odoo.items()
+    }
     # One mailbox content for both: the reply tokens are those mail_catcher signed.
     raws = list(mailbox_of_replies(args.count, setups["mail_catcher"]["tokens"]))
-    options = {
-        "stock Odoo 18": "",
-        "mail_catcher": 'server.write({"catcher_time_budget": 3600, "catcher_batch_size": 100})',
-    }
+    options = {"stock Odoo 18": "", "mail_catcher": CATCHER_OPTIONS}
     results = {}
     for label, server in odoo.items():
         mailbox = f"{server.database}@company.test"
@@ -315,10 +302,9 @@ result = env.cr.fetchone()[0]
 """
 
 
-def prepare_mailbox(odoo, bench, tag, count):
-    """New documents, and a new catcher server on a new mailbox holding `count` mails of
-    the mix; returns the setup (server id, documents, reply tokens)."""
-    mailbox = f"mailbox{tag}@company.test"
+def setup_catcher(odoo, bench, mailbox, tag, count):
+    """`count` new documents, and a new catcher server on `mailbox` of the bench; returns
+    the setup (server id, documents, reply tokens)."""
     values = {
         "name": f"Benchmark {tag}",
         "server_type": "imap",
@@ -327,7 +313,14 @@ def prepare_mailbox(odoo, bench, tag, count):
         "user": mailbox,
         "password": bench.info["password"],
     }
-    setup = odoo.evaluate(SETUP.format(server=values, count=count, catcher=CATCHER, tag=tag))
+    return odoo.evaluate(SETUP.format(server=values, count=count, catcher=CATCHER, tag=tag))
+
+
+def prepare_mailbox(odoo, bench, tag, count):
+    """New documents, and a new catcher server on a new mailbox holding `count` mails of
+    the mix; returns the setup."""
+    mailbox = f"mailbox{tag}@company.test"
+    setup = setup_catcher(odoo, bench, mailbox, tag, count)
     bench.clear(mailbox)
     fill(bench, mailbox, mailbox_of_replies(count, setup["tokens"], tag))
     return setup
@@ -337,8 +330,7 @@ def fetch_new_mailbox(odoo, bench, tag, count):
     """One fetch (batches of 100) of a new mailbox, in an Odoo process of its own;
     returns its measures."""
     setup = prepare_mailbox(odoo, bench, tag, count)
-    options = 'server.write({"catcher_time_budget": 3600, "catcher_batch_size": 100})'
-    code = FETCH.format(server=setup["server"], options=options, tag=tag, profile=None)
+    code = FETCH.format(server=setup["server"], options=CATCHER_OPTIONS, tag=tag, profile=None)
     return odoo.evaluate(textwrap.dedent(code))
 
 
@@ -375,6 +367,8 @@ WORKER_RUNS = {
 }
 
 PREPARE_CRONS = """
+import datetime
+from odoo import fields
 server = env["fetchmail.server"].browse({server})
 server.write({{"catcher_batch_size": 100, "catcher_time_budget": 60}})
 far = fields.Datetime.now() + datetime.timedelta(days=1)
@@ -386,43 +380,6 @@ env.ref("mail.ir_cron_mail_gateway_action").write({{"active": False}})
 env["ir.cron"].search([("id", "not in", crons.ids)]).write({{"nextcall": far}})
 result = env.ref("mail_catcher.ir_cron_fetch_replies").id
 """
-
-
-def start_servers(odoo, flag_lists, log_dir):
-    processes = []
-    for number, flags in enumerate(flag_lists):
-        port = free_port()
-        log = open(Path(log_dir) / f"odoo-{number}.log", "ab")  # noqa: SIM115 (closed with it)
-        command = odoo.command(
-            f"--http-port={port}",
-            "--http-interface=127.0.0.1",
-            f"--gevent-port={free_port()}",
-            f"--db-filter=^{odoo.database}$",
-            "--log-level=warn",
-            *flags,
-        )
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        processes.append(process)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"Odoo did not start; see {log_dir}") from None
-                time.sleep(0.5)
-    return processes
-
-
-def stop_servers(processes):
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def workers(args, bench):
@@ -437,17 +394,21 @@ def workers(args, bench):
     for label, flag_lists in WORKER_RUNS.items():
         tag = f"w{len(rates)}"
         setup = prepare_mailbox(odoo, bench, tag, args.count)
-        cron_id = odoo.evaluate(
-            "import datetime\nfrom odoo import fields\n"
-            + PREPARE_CRONS.format(server=setup["server"])
-        )
+        cron_id = odoo.evaluate(PREPARE_CRONS.format(server=setup["server"]))
         with tempfile.TemporaryDirectory() as log_dir:
-            processes = start_servers(odoo, flag_lists, log_dir)
-            time.sleep(5)  # the cron threads LISTEN a moment after HTTP answers
+            servers = [
+                OdooServer(args.catcher_db, args.addons_path, Path(log_dir) / f"odoo-{number}.log")
+                for number in range(len(flag_lists))
+            ]
             try:
+                for server, flags in zip(servers, flag_lists, strict=True):
+                    server.start("--log-level=warn", *flags)
+                time.sleep(5)  # the cron threads LISTEN a moment after HTTP answers
                 seconds = time_the_fetch(database, cron_id, setup["server"], args.count)
             finally:
-                stop_servers(processes)
+                for server in servers:
+                    if server.process:
+                        server.stop()
         lost, doubled = check_exactly_once(database, tag, args.count)
         rates[label] = args.count / seconds
         print(
@@ -460,6 +421,7 @@ def workers(args, bench):
     for label, rate in rates.items():
         print(f"{label:55}{rate:>8.1f} mails/s{rate / first:>7.2f}x")
     print(json.dumps({"mails_per_second": rates, "count": args.count}))
+    database.close()
     return 0
 
 

@@ -82,17 +82,37 @@ setup_machine() {
     ensure_addons_path
 }
 
+# start_bench NAME: the bench of mail servers (Dovecot and SMTP on 127.0.0.1) in a new
+# folder /tmp/NAME.XXXXXX, kept in RUN, with MAIL_CATCHER_BENCH set; on exit the bench stops
+# and the folder goes, unless KEEP_RUN is set (its logs are then kept, the bench's
+# mailboxes not). A short name: Dovecot's unix socket paths must stay under 108 bytes.
+start_bench() {
+    RUN=$(mktemp -d "/tmp/$1.XXXXXX")
+    chmod 755 "$RUN"  # the bench delivers mail as the "mail" user
+    trap stop_bench EXIT
+    "$VENV/bin/python" "$REPO/scripts/bench.py" start --dir "$RUN/bench" >"$RUN/bench.out" ||
+        die "the bench of mail servers did not start: $(cat "$RUN/bench.out")"
+    export MAIL_CATCHER_BENCH=$RUN/bench/bench.json
+}
+
+stop_bench() {
+    "$VENV/bin/python" "$REPO/scripts/bench.py" stop --dir "$RUN/bench" >/dev/null 2>&1
+    if [ -n "${KEEP_RUN:-}" ]; then rm -rf "$RUN/bench"; else rm -rf "$RUN"; fi
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 
-# odoo [shell] OPTIONS...: odoo-bin on this clone's addons and the local PostgreSQL.
+# odoo [COMMAND] OPTIONS...: odoo-bin on this clone's addons and the local PostgreSQL.
+# The addons path comes first: Odoo looks for addons' commands (mail_catcher_watch) before
+# it reads the rest of the line.
 odoo() {
     local command=()
-    [ "${1:-}" = shell ] && command=(shell) && shift
-    "$VENV/bin/python" "$ODOO_HOME/odoo-bin" "${command[@]}" \
-        --addons-path="$ODOO_HOME/addons,$ADDONS" --db_host=127.0.0.1 --db_user="$(id -un)" "$@"
+    case "${1:-}" in -* | "") ;; *) command=("$1") && shift ;; esac
+    "$VENV/bin/python" "$ODOO_HOME/odoo-bin" --addons-path="$ODOO_HOME/addons,$ADDONS" \
+        "${command[@]}" --db_host=127.0.0.1 --db_user="$(id -un)" "$@"
 }
 
 # Runs a Python file inside `odoo-bin shell` on database $1; the file gets `env`.

@@ -31,12 +31,14 @@ class OdooServer:
         self.process = None
 
     def command(self, *args, subcommand=()):
+        """odoo-bin on the database; the addons path comes first, as Odoo looks for the
+        addons' commands (mail_catcher_watch) before it reads the rest of the line."""
         odoo_home = os.environ.get("ODOO_HOME", "/opt/odoo")
         return [
             sys.executable,
             f"{odoo_home}/odoo-bin",
-            *subcommand,
             f"--addons-path={self.addons_path}",
+            *subcommand,
             "--db_host=127.0.0.1",
             f"--db_user={os.environ.get('USER') or 'root'}",
             "-d",
@@ -96,17 +98,18 @@ class OdooServer:
                 return json.loads(line[len("RESULT:") :])
         raise RuntimeError(f"no result (exit {finished.returncode}):\n{finished.stderr[-4000:]}")
 
-    def start(self, max_cron_threads=0):
+    def start(self, *options, max_cron_threads=0):
         """Serves the database; without cron threads by default, so that tests run the
-        crons when they choose to."""
+        crons when they choose to. `options` go last, so they override the defaults."""
         self.log = open(self.log_path, "ab")  # noqa: SIM115 (open as long as the server runs)
         self.process = subprocess.Popen(
             self.command(
                 f"--http-port={self.port}",
                 "--http-interface=127.0.0.1",
-                "--gevent-port=0",
+                f"--gevent-port={free_port()}",
                 f"--max-cron-threads={max_cron_threads}",
                 f"--db-filter=^{self.database}$",
+                *options,
             ),
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -124,22 +127,10 @@ class OdooServer:
 
     def spawn_watcher(self, log_path, *args):
         """Starts the addon's `mail_catcher_watch` command on the database; returns the
-        running process. Odoo finds the commands of addons only when --addons-path comes
-        first, before the command's name."""
-        odoo_home = os.environ.get("ODOO_HOME", "/opt/odoo")
+        running process."""
         with open(log_path, "ab") as log:
             return subprocess.Popen(
-                [
-                    sys.executable,
-                    f"{odoo_home}/odoo-bin",
-                    f"--addons-path={self.addons_path}",
-                    "mail_catcher_watch",
-                    "--db_host=127.0.0.1",
-                    f"--db_user={os.environ.get('USER') or 'root'}",
-                    "-d",
-                    self.database,
-                    *args,
-                ],
+                self.command(*args, subcommand=["mail_catcher_watch"]),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -157,13 +148,8 @@ class OdooServer:
         return process.returncode
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            self.stop_process(self.process)
         self.log.close()
 
     def login(self, login, password):

@@ -5,7 +5,6 @@ import argparse
 import base64
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -13,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import websocket
+from odoo_process import free_port
 
 SCREENS = [
     ("settings", "/odoo/settings", "document.querySelector('#mail_catcher_setting')"),
@@ -26,12 +26,6 @@ SCREENS = [
     ),
     ("templates", "/odoo/action-mail.action_email_template_tree_all", None),
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def session_id(url, database, login, password):

@@ -1,6 +1,7 @@
 import importlib.util
 import json
 import os
+import socket
 from pathlib import Path
 
 from odoo.tests import TransactionCase, new_test_user
@@ -25,6 +26,13 @@ def load_bench():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.Bench.load(bench_json), json.loads(Path(bench_json).read_text())
+
+
+def closed_port():
+    """A port of 127.0.0.1 that nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class MailCatcherCase(TransactionCase):

@@ -1,4 +1,3 @@
-import socket
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -7,7 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from ..models.fetchmail_server import FETCH_LOCK_NAMESPACE
-from .common import MailCatcherCase, load_bench
+from .common import MailCatcherCase, closed_port, load_bench
 
 
 @tagged("post_install", "-at_install")
@@ -81,7 +80,7 @@ class TestFetch(MailCatcherCase):
         self.assertEqual(self.catcher_server.state, "draft")
 
     def test_confirming_a_closed_port_names_it(self):
-        self.catcher_server.port = self.closed_port()
+        self.catcher_server.port = closed_port()
         with self.assertRaisesRegex(UserError, "Nothing answers on port"):
             self.catcher_server.button_confirm_login()
 
@@ -92,12 +91,6 @@ class TestFetch(MailCatcherCase):
         self.catcher_server.fetch_mail()
         self.assertFalse(self.catcher_server.catcher_last_error)
         self.assertTrue(self.catcher_server.catcher_last_fetch)
-
-    @staticmethod
-    def closed_port():
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
 
     def test_admins_are_told_when_fetching_keeps_failing_and_recovers(self):
         admin = self.env.ref("base.user_admin")

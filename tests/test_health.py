@@ -31,7 +31,8 @@ class TestHealth(MailCatcherCase):
         self.assertEqual(server.catcher_health, "warning")
         self.assertEqual((server.catcher_quarantined_24h, server.catcher_quarantined_7d), (1, 1))
         self.env.cr.execute(
-            "UPDATE mail_catcher_message SET create_date = now() - interval '3 days'"
+            "UPDATE mail_catcher_message SET create_date = now() - interval '3 days' WHERE id = %s",
+            [entry.id],
         )
         server.invalidate_recordset()
         self.assertEqual((server.catcher_quarantined_24h, server.catcher_quarantined_7d), (0, 1))

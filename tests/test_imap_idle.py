@@ -11,7 +11,6 @@ from ..lib.imap_idle import (
     idle,
     poll_with_noop,
     supports_idle,
-    wait_for_new_mail,
 )
 from .common import load_bench
 
@@ -27,7 +26,7 @@ class TestImapIdle(BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bench, cls.bench_info = load_bench()
+        cls.bench, _info = load_bench()
 
     def setUp(self):
         super().setUp()
@@ -69,21 +68,21 @@ class TestImapIdle(BaseCase):
     def test_idle_returns_soon_after_a_delivery(self):
         self.deliver_later("reply")
         start = time.monotonic()
-        self.assertTrue(wait_for_new_mail(self.connection, timeout=60))
+        self.assertTrue(idle(self.connection, timeout=60))
         self.assertLess(time.monotonic() - start, 1.0 + PROMPT)
         self.assertUsable(2)
 
     def test_idle_times_out_when_nothing_arrives(self):
         start = time.monotonic()
-        self.assertFalse(wait_for_new_mail(self.connection, timeout=1.5))
+        self.assertFalse(idle(self.connection, timeout=1.5))
         self.assertGreaterEqual(time.monotonic() - start, 1.5)
         self.assertUsable(1)
 
     def test_mail_delivered_between_two_waits_is_announced_by_the_next(self):
-        self.assertFalse(wait_for_new_mail(self.connection, timeout=0.1))
+        self.assertFalse(idle(self.connection, timeout=0.1))
         self.bench.deliver(self.mail("while not idling"), self.user)
         start = time.monotonic()
-        self.assertTrue(wait_for_new_mail(self.connection, timeout=30))
+        self.assertTrue(idle(self.connection, timeout=30))
         self.assertLess(time.monotonic() - start, PROMPT)
         self.assertUsable(2)
 
@@ -101,9 +100,11 @@ class TestImapIdle(BaseCase):
         read_end, write_end = os.pipe()
         self.addCleanup(os.close, read_end)
         self.addCleanup(os.close, write_end)
-        threading.Timer(0.5, os.write, (write_end, b"x")).start()
+        timer = threading.Timer(0.5, os.write, (write_end, b"x"))
+        timer.start()
+        self.addCleanup(timer.join)  # before the pipe closes (cleanups run last first)
         start = time.monotonic()
-        self.assertFalse(wait_for_new_mail(self.connection, timeout=60, interrupt=read_end))
+        self.assertFalse(idle(self.connection, timeout=60, interrupt=read_end))
         self.assertLess(time.monotonic() - start, 10)
         self.assertUsable(1)
 

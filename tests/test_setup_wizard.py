@@ -1,9 +1,7 @@
-import socket
-
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .common import MailCatcherCase, load_bench
+from .common import MailCatcherCase, closed_port, load_bench
 
 
 @tagged("post_install", "-at_install")
@@ -13,7 +11,7 @@ class TestSetupWizard(MailCatcherCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bench, cls.info = load_bench()
+        _bench, cls.info = load_bench()
 
     def wizard(self, **values):
         defaults = {
@@ -29,12 +27,6 @@ class TestSetupWizard(MailCatcherCase):
             "smtp_security": "none",
         }
         return self.env["mail.catcher.setup"].create({**defaults, **values})
-
-    @staticmethod
-    def closed_port():
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
 
     def test_a_provider_fills_the_servers(self):
         with Form(self.env["mail.catcher.setup"]) as form:
@@ -85,10 +77,10 @@ class TestSetupWizard(MailCatcherCase):
     def test_each_broken_setting_is_named(self):
         cases = [
             ({"password": "wrong"}, "the incoming server refused the login"),
-            ({"incoming_port": self.closed_port()}, "check the port of the incoming server"),
+            ({"incoming_port": closed_port()}, "check the port of the incoming server"),
             ({"incoming_ssl": True}, "secure connection to the incoming server failed"),
             ({"incoming_host": "mail.nowhere.invalid"}, "of the incoming server is unknown"),
-            ({"smtp_port": self.closed_port()}, "check the port of the outgoing server"),
+            ({"smtp_port": closed_port()}, "check the port of the outgoing server"),
             ({"smtp_security": "ssl"}, "secure connection to the outgoing server failed"),
         ]
         for values, message in cases:

@@ -1,3 +1,4 @@
+import unittest
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -20,6 +21,13 @@ class TestTours(HttpCase):
         cls.document = cls.env["res.partner"].create({"name": "Tour Document"})
         cls.sent = cls.document.message_post(body="Your document", message_type="comment")
         cls.admin = cls.env.ref("base.user_admin")
+
+    def start_tour(self, *args, **kwargs):
+        # Odoo skips a tour when Chromium is missing or does not start: here that fails.
+        try:
+            return super().start_tour(*args, **kwargs)
+        except unittest.SkipTest as skip:
+            self.fail(f"The tours need Chromium (scripts/test installs it): {skip}")
 
     def journal_entries(self):
         Journal = self.env["mail.catcher.message"]
@@ -99,8 +107,6 @@ class TestTours(HttpCase):
         _bench, info = load_bench()
         self.env["res.lang"]._activate_lang(lang)
         self.admin.lang = lang
-        domain = self.env["mail.alias.domain"].search([("name", "=", "company.test")])
-        (domain or domain.create({"name": "company.test"}))
         self.start_tour(
             f"/odoo/settings?bench_password={info['password']}&bench_imap={info['imap_port']}"
             f"&bench_smtp={info['smtp_port']}",

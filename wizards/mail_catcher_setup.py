@@ -128,11 +128,9 @@ class MailCatcherSetup(models.TransientModel):
         self.action_test()
         domain = self._apply_alias_domain()
         self._outgoing_server(domain)
-        server = self._incoming_server()
-        server.button_confirm_login()
-        self.company_id.write(
-            {"mail_catcher_server_id": server.id, "mail_catcher_email": self.email.strip()}
-        )
+        # The login was just tested: confirmed without logging in again.
+        server = self._incoming_server(state="done")
+        self._set_catcher(server)
         self.report = self.env._(
             "The mail catcher is set up: replies to %(address)s come back into Odoo.",
             address=self.email,
@@ -154,9 +152,7 @@ class MailCatcherSetup(models.TransientModel):
             smtp_pass=False,
         )
         incoming = self._incoming_server(server_type=auth, is_ssl=True, password=False)
-        self.company_id.write(
-            {"mail_catcher_server_id": incoming.id, "mail_catcher_email": self.email.strip()}
-        )
+        self._set_catcher(incoming)
         self.report = self.env._(
             "The servers are set up for OAuth. Open the outgoing server %(outgoing)s and the "
             "incoming server %(incoming)s (Settings > Technical > Email), connect the account "
@@ -214,8 +210,8 @@ class MailCatcherSetup(models.TransientModel):
             "recorded as %(kind)s, %(state)s.",
             sent=sent,
             received=received,
-            kind=dict(entry._fields["kind"].selection).get(entry.kind),
-            state=dict(entry._fields["state"].selection).get(entry.state),
+            kind=dict(entry._fields["kind"]._description_selection(self.env))[entry.kind],
+            state=dict(entry._fields["state"]._description_selection(self.env))[entry.state],
         )
         return self._reopen()
 
@@ -231,6 +227,11 @@ class MailCatcherSetup(models.TransientModel):
             alias_domain.catchall_alias = local
         self.company_id.alias_domain_id = alias_domain
         return domain
+
+    def _set_catcher(self, server):
+        self.company_id.write(
+            {"mail_catcher_server_id": server.id, "mail_catcher_email": self.email.strip()}
+        )
 
     def _login(self):
         return (self.login or self.email or "").strip()
@@ -291,9 +292,7 @@ class MailCatcherSetup(models.TransientModel):
             "name": self.env._("Mail Catcher SMTP (%(domain)s)", domain=domain),
             "smtp_host": self.smtp_host,
             "smtp_port": self.smtp_port,
-            "smtp_encryption": {"ssl": "ssl", "starttls": "starttls"}.get(
-                self.smtp_security, "none"
-            ),
+            "smtp_encryption": self.smtp_security or "none",
             "smtp_authentication": "login",
             "smtp_user": self._login(),
             "smtp_pass": self.password,

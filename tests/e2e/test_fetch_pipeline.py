@@ -237,8 +237,9 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
     three, each mail once."""
     setup = make_server(odoo, bench, mailbox, 30, catcher_batch_size=30)
     replies = deliver_replies(bench, mailbox, setup)
+    server_id = setup["server"]
     slow_routes = textwrap.dedent(
-        """
+        f"""
         import time
         Journal = type(env["mail.catcher.message"])
         route, process = Journal._route, Journal._process
@@ -248,7 +249,7 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
         settled = []
         def counted_process(self):
             result = process(self)
-            settled.extend(result.ids)
+            settled.extend(result.filtered(lambda entry: entry.server_id.id == {server_id}).ids)
             return result
         Journal._route, Journal._process = slow_route, counted_process
         """
@@ -258,14 +259,21 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
         + f"env['fetchmail.server'].browse({setup['server']}).fetch_mail()\nenv.cr.commit()\n"
         + "print('SETTLED', len(set(settled)))\n"
     )
-    route_cron = (
-        slow_routes
-        + "started = time.monotonic()\n"
-        + "while time.monotonic() - started < 15:\n"
-        + "    env['mail.catcher.message']._cron_route_received(time_budget=5)\n"
-        + "    env.cr.commit()\n"
-        + "    time.sleep(0.2)\n"
-        + "print('SETTLED', len(set(settled)))\n"
+    # Each route cron runs until the whole batch is journaled and routed (120 s at most).
+    route_cron = slow_routes + textwrap.dedent(
+        f"""
+        journal = env["mail.catcher.message"]
+        def batch_done():
+            this_server = [("server_id", "=", {server_id})]
+            received = this_server + [("state", "=", "received")]
+            return journal.search_count(this_server) == 30 and not journal.search_count(received)
+        started = time.monotonic()
+        while time.monotonic() - started < 120 and not batch_done():
+            journal._cron_route_received(time_budget=5)
+            env.cr.commit()
+            time.sleep(0.2)
+        print('SETTLED', len(set(settled)))
+        """
     )
     routers = [odoo.spawn_python(route_cron) for _ in range(2)]
     outputs = [odoo.finish(process) for process in (fetcher, *routers)]

@@ -142,7 +142,10 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
     assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
     assert any(part.get_filename() for part in sent.iter_attachments()), "the invoice PDF"
     [smtp] = admin(
-        "ir.mail_server", "search_read", [("name", "=", "Bench SMTP")], ["mail_catcher_last_sent"]
+        "ir.mail_server",
+        "search_read",
+        [("from_filter", "=", "company.test")],
+        ["mail_catcher_last_sent"],
     )
     assert smtp["mail_catcher_last_sent"], "the health board shows the last successful send"
     chatter = messages_of(alice, "account.move", invoice)

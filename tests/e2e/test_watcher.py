@@ -5,7 +5,7 @@ catcher's mailbox reaches its document without anyone running the fetch cron."""
 import email.utils
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from odoo_process import OdooServer
@@ -39,15 +39,18 @@ def admin(odoo):
 
 @pytest.fixture(scope="module")
 def fetch_cron_only_on_demand(admin):
-    """Puts the fetch cron's schedule out of reach, so that only a trigger (the watcher's)
-    can run it during the test; puts it back afterwards."""
+    """Puts the schedules of the fetch cron and of Odoo's own mail gateway cron (which
+    fetches every confirmed server too) out of reach, so that only a trigger (the
+    watcher's) can fetch during the test; puts them back afterwards."""
     cron = admin.ref("mail_catcher.ir_cron_fetch_replies")
-    [before] = admin("ir.cron", "read", [cron], ["active", "nextcall"])
-    assert before["active"], "configure_mail.py confirms the catcher, which turns the cron on"
-    later = (datetime.utcnow() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
-    admin("ir.cron", "write", [cron], {"nextcall": later})
+    crons = [cron, admin.ref("mail.ir_cron_mail_gateway_action")]
+    before = admin("ir.cron", "read", crons, ["active", "nextcall"])
+    assert before[0]["active"], "configure_mail.py confirms the catcher, which turns the cron on"
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    admin("ir.cron", "write", crons, {"nextcall": later})
     yield cron
-    admin("ir.cron", "write", [cron], {"nextcall": before["nextcall"]})
+    for values in before:
+        admin("ir.cron", "write", [values["id"]], {"nextcall": values["nextcall"]})
 
 
 @pytest.fixture(scope="module")
