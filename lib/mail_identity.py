@@ -11,6 +11,10 @@ from email.utils import parsedate_to_datetime
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 SHOWN_HEADERS = ("from", "to", "cc", "subject")
+# What PostgreSQL's text columns refuse (NUL) and what no UTF-8 can carry (lone
+# surrogates, left by bytes Python could not decode).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+TEXT_LIMIT = 1000
 
 
 def checksum(raw):
@@ -23,7 +27,7 @@ def describe(raw):
     came. A missing or broken Message-ID is made from the content, so that fetching the
     same mail twice always gives the same identity."""
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
-    match = _MESSAGE_ID.search(str(headers.get("Message-ID") or ""))
+    match = _MESSAGE_ID.search(storable(str(headers.get("Message-ID") or "")))
     digest = checksum(raw)
     values = {
         "message_id": match.group(0)
@@ -34,8 +38,14 @@ def describe(raw):
     }
     for name in SHOWN_HEADERS:
         value = headers.get(name)
-        values[name] = _decoded(value)[:1000] if value is not None else None
+        values[name] = storable(_decoded(value)) if value is not None else None
     return values
+
+
+def storable(text, limit=TEXT_LIMIT):
+    """The text as a database column can hold it: without NULs and lone surrogates (each
+    shown as U+FFFD), cut to `limit` characters. The raw mail keeps the original."""
+    return _UNSTORABLE.sub("\ufffd", text)[:limit]
 
 
 def _decoded(value):
@@ -48,6 +58,6 @@ def _decoded(value):
 def _date(value):
     try:
         date = parsedate_to_datetime(str(value))
-    except Exception:  # no date, or one no parser understands
+        return date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date
+    except Exception:  # no date, or one no parser or calendar understands
         return None
-    return date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date

@@ -1,10 +1,12 @@
-"""Repairs that let Odoo's parser read mails as mail clients write them."""
+"""Repairs that let Odoo's parser read mails as mail clients write them, and the shape
+of a mail's MIME tree, read without recursion (a mail may nest a thousand levels)."""
 
 import codecs
 import email
 import email.policy
 import functools
 import re
+from email.headerregistry import BaseHeader, UnstructuredHeader
 
 # Decodes any byte: the usual real charset behind a wrong or made-up label.
 FALLBACK_CHARSET = "windows-1252"
@@ -28,7 +30,16 @@ SMTP_POLICY = _RememberingPolicy(linesep="\r\n")
 @functools.lru_cache(maxsize=4096)
 def _parsed_header(header_factory, name, value):
     # Header objects are immutable strings: one object can serve every read.
-    return header_factory(name, value)
+    try:
+        header = header_factory(name, value)
+        # Some malformed addresses only fail when their parts are first read.
+        getattr(header, "addresses", None)
+    except Exception:  # Python's parser fails on some malformed headers: keep the text
+        return _UNSTRUCTURED(name, value)
+    return header
+
+
+_UNSTRUCTURED = type("_UnstructuredHeader", (UnstructuredHeader, BaseHeader), {})
 
 
 def parse_mail(raw):
@@ -50,6 +61,51 @@ def replace_unknown_charsets(message):
             part.set_param("charset", FALLBACK_CHARSET)
             replaced.append(str(charset))
     return replaced
+
+
+# What Python's content manager can read; anything else is served as bytes.
+READABLE_MAINTYPES = {
+    "text",
+    "image",
+    "audio",
+    "video",
+    "application",
+    "message",
+    "multipart",
+    "model",
+    "font",
+}
+
+
+def repair_structure(message):
+    """Relabel the parts Odoo's parser cannot read: an unknown charset (as windows-1252),
+    a content type of no known kind (as bytes), a multipart without its boundary or a
+    message/rfc822 part that holds no message (as text). Returns what was repaired."""
+    repaired = [f"charset {charset}" for charset in replace_unknown_charsets(message)]
+    for part in message.walk():
+        maintype = part.get_content_maintype()
+        if maintype not in READABLE_MAINTYPES:
+            repaired.append(f"content type {part.get_content_type()}")
+            part.replace_header("Content-Type", "application/octet-stream")
+        elif maintype in ("message", "multipart") and not part.is_multipart():
+            repaired.append(f"{part.get_content_type()} without its parts")
+            part.replace_header("Content-Type", "text/plain")
+    return repaired
+
+
+def mime_shape(message, max_depth, max_parts):
+    """(depth, parts) of a mail's MIME tree, counting no further than just past either
+    limit, so that a hostile mail costs little to measure."""
+    depth = parts = 0
+    stack = [(message, 1)]
+    while stack and depth <= max_depth and parts <= max_parts:
+        part, level = stack.pop()
+        parts += 1
+        depth = max(depth, level)
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((child, level + 1) for child in payload)
+    return depth, parts
 
 
 def names_in_subject(name, subject):

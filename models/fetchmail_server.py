@@ -72,6 +72,31 @@ class FetchmailServer(models.Model):
         help="The raw content of routed and ignored mails is purged after this many days. "
         "Failed and quarantined mails keep theirs.",
     )
+    catcher_route_time_limit = fields.Integer(
+        string="Time Limit per Mail (s)",
+        default=30,
+        help="Routing one mail (reading it, finding its document, posting it) is stopped "
+        "after this many seconds, and the mail quarantined: a mail Odoo cannot read in "
+        "time never holds up the others. Keep it well below Odoo's cron time limit.",
+    )
+    catcher_max_size_mb = fields.Integer(
+        string="Largest Mail (MB)",
+        default=50,
+        help="A larger mail is journaled, not routed: it waits in quarantine, raw mail "
+        "kept, for an admin to download or assign. 0: no limit.",
+    )
+    catcher_max_mime_depth = fields.Integer(
+        string="Deepest Nesting",
+        default=30,
+        help="Mails nested in mails (forwards of forwards) past this depth are quarantined "
+        "unread. 0: no limit.",
+    )
+    catcher_max_mime_parts = fields.Integer(
+        string="Most Parts",
+        default=500,
+        help="A mail of more parts (attachments, alternatives, nested mails) is quarantined "
+        "unread. 0: no limit.",
+    )
     catcher_alert_after = fields.Integer(
         string="Alert After Failures",
         default=3,
@@ -86,14 +111,28 @@ class FetchmailServer(models.Model):
     catcher_last_error_date = fields.Datetime(string="Last Error Date", readonly=True)
     catcher_failure_count = fields.Integer(string="Failures in a Row", readonly=True)
     catcher_backlog = fields.Integer(
-        string="Backlog", readonly=True, help="Mails left on the server by the last fetch."
+        string="Backlog",
+        readonly=True,
+        help="Mails on the server that the journal has not acknowledged yet, as last counted.",
+    )
+    catcher_fetch_started = fields.Datetime(
+        string="Fetch Running Since",
+        readonly=True,
+        copy=False,
+        help="Set while a fetch works on the mailbox; found set by the next fetch, it says "
+        "the last one stopped before its end.",
+    )
+    catcher_fetch_stopped = fields.Boolean(
+        string="Last Fetch Stopped",
+        compute="_compute_catcher_fetch_stopped",
+        help="The last fetch stopped before its end: its worker was killed or ran out of time.",
     )
     catcher_message_count = fields.Integer(compute="_compute_catcher_message_count")
     catcher_health = fields.Selection(
         [("ok", "Working"), ("warning", "Needs Attention"), ("error", "Failing")],
         string="Health",
         compute="_compute_catcher_health",
-        help="Failing: the last fetch failed. Needs attention: mails failed or wait in "
+        help="Failing: the last fetch failed or stopped before its end. Needs attention: mails failed or wait in "
         "quarantine, or a backlog is left. Working: none of that.",
     )
     catcher_routed_24h = fields.Integer(string="Routed (24 h)", compute="_compute_catcher_counts")
@@ -135,7 +174,20 @@ class FetchmailServer(models.Model):
                 for state in ("routed", "ignored", "failed", "quarantined"):
                     server[f"catcher_{state}_{period}"] = counts.get((server.id, state), 0)
 
-    @api.depends("catcher_last_error", "catcher_backlog")
+    def _compute_catcher_fetch_stopped(self):
+        """A fetch marked running while nobody holds its lock has stopped for good."""
+        self.env.cr.execute(
+            """SELECT objid FROM pg_locks
+                WHERE locktype = 'advisory' AND classid = %s AND objid IN %s""",
+            [FETCH_LOCK_NAMESPACE, tuple(self.ids) or (0,)],
+        )
+        running = {row[0] for row in self.env.cr.fetchall()}
+        for server in self:
+            server.catcher_fetch_stopped = bool(
+                server.catcher_fetch_started and server.id not in running
+            )
+
+    @api.depends("catcher_last_error", "catcher_backlog", "catcher_fetch_started")
     def _compute_catcher_health(self):
         waiting = {
             server.id
@@ -145,7 +197,7 @@ class FetchmailServer(models.Model):
             )
         }
         for server in self:
-            if server.catcher_last_error:
+            if server.catcher_last_error or server.catcher_fetch_stopped:
                 server.catcher_health = "error"
             elif server.catcher_backlog or server.id in waiting:
                 server.catcher_health = "warning"
@@ -225,6 +277,7 @@ class FetchmailServer(models.Model):
                 if not acquired:
                     _logger.info("%s is already being fetched: skipped.", server.name)
                     continue
+                server._catcher_check_last_fetch_ended()
                 try:
                     server_done, server_remaining = server._catcher_fetch()
                 except Exception as error:
@@ -271,9 +324,9 @@ class FetchmailServer(models.Model):
                 done, remaining = self._catcher_fetch_pop(connection, deadline)
         finally:
             self._catcher_close(connection)
-        retried = self.env["mail.catcher.message"]._due_for_retry(self)._process()
-        if retried:
-            self._catcher_tell_quarantined(retried)
+        due = self.env["mail.catcher.message"]._due_for_retry(self)
+        if due:
+            self._catcher_tell_quarantined(due._route_in_transactions(states=("failed",)))
             self.env.cr.commit()
         return done, remaining
 
@@ -291,6 +344,7 @@ class FetchmailServer(models.Model):
         last_uid = int(self.imap_last_uid or 0)
         _status, data = connection.uid("SEARCH", None, f"UID {last_uid + 1}:*")
         uids = new_uids(data, last_uid)
+        self._catcher_fetch_begins(len(uids))
         done = 0
         for batch in batches(uids, self.catcher_batch_size):
             if done and time.monotonic() > deadline:
@@ -309,9 +363,9 @@ class FetchmailServer(models.Model):
             ]
             entries = self._catcher_journal_and_route(fetched)
             self._imap_acknowledge(connection, [item["uid"] for item in fetched], entries)
-            self.imap_last_uid = str(batch[-1])
-            self.env.cr.commit()
             done += len(batch)
+            self.write({"imap_last_uid": str(batch[-1]), "catcher_backlog": len(uids) - done})
+            self.env.cr.commit()
         return done, len(uids) - done
 
     def _catcher_fetch_pop(self, connection, deadline):
@@ -322,6 +376,7 @@ class FetchmailServer(models.Model):
             .search([("server_id", "=", self.id), ("pop_uidl", "in", [u for _n, u in mails])])
             .mapped("pop_uidl")
         )
+        self._catcher_fetch_begins(len(mails))
         done = 0
         for batch in batches(mails, self.catcher_batch_size):
             if done and time.monotonic() > deadline:
@@ -349,7 +404,7 @@ class FetchmailServer(models.Model):
         if len(batch) > ROUTING_CHUNK:
             # A free cron worker takes a share of the routing (_cron_route_received).
             self.env.ref("mail_catcher.ir_cron_route_received").sudo()._trigger()
-        self._catcher_tell_quarantined(batch._route_shared())
+        self._catcher_tell_quarantined(batch._route_in_transactions(wait=30))
         self.env.cr.commit()
         return entries
 
@@ -406,6 +461,25 @@ class FetchmailServer(models.Model):
 
     # Health ----------------------------------------------------------------------------
 
+    def _catcher_fetch_begins(self, backlog):
+        """What a fetch finds on the server, made durable before it works on it: a fetch
+        that is killed midway leaves the true backlog, and its start for the next one."""
+        self.write({"catcher_backlog": backlog, "catcher_fetch_started": fields.Datetime.now()})
+        if backlog:
+            self.env.cr.commit()
+
+    def _catcher_check_last_fetch_ended(self):
+        """The fetch lock is ours: a fetch still marked running has stopped for good."""
+        if self.catcher_fetch_started:
+            self._catcher_record_failure(
+                self.env._(
+                    "The fetch started at %(date)s stopped before its end: its worker was "
+                    "killed or ran out of time. What it journaled is routed again; a mail "
+                    "that stops routing twice is quarantined.",
+                    date=self.catcher_fetch_started,
+                )
+            )
+
     def _catcher_record_success(self, backlog):
         if self.catcher_failure_count >= self.catcher_alert_after:
             self._catcher_tell_admins(
@@ -423,15 +497,19 @@ class FetchmailServer(models.Model):
                 "catcher_last_error_date": False,
                 "catcher_failure_count": 0,
                 "catcher_backlog": backlog,
+                "catcher_fetch_started": False,
             }
         )
 
     def _catcher_record_failure(self, error):
         self.write(
             {
-                "catcher_last_error": self._catcher_describe_error(error),
+                "catcher_last_error": error
+                if isinstance(error, str)
+                else self._catcher_describe_error(error),
                 "catcher_last_error_date": fields.Datetime.now(),
                 "catcher_failure_count": self.catcher_failure_count + 1,
+                "catcher_fetch_started": False,
             }
         )
         if self.catcher_failure_count == self.catcher_alert_after:

@@ -12,8 +12,9 @@ from odoo.tools import email_normalize, split_every
 
 from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
-from ..lib.mail_identity import describe
-from ..lib.mime import names_in_subject, parse_mail, replace_unknown_charsets
+from ..lib.mail_identity import describe, storable
+from ..lib.mime import mime_shape, names_in_subject, parse_mail, repair_structure
+from ..lib.time_limit import TimeLimitExceeded, time_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -47,6 +48,22 @@ RETRY_DELAYS = [5, 15, 60, 240, 720]
 # Mails routed per transaction when workers share a batch: small enough that the other
 # workers find chunks to take, large enough that commits cost little.
 ROUTING_CHUNK = 10
+# Seconds during which a claimed entry belongs to the worker that claimed it, between the
+# commit of its claim and the lock of its routing; past it, unlocked, its worker is gone.
+CLAIM_GRACE = 10
+# A mail on which routing stopped this many times is quarantined rather than tried again.
+CRASHES_BEFORE_QUARANTINE = 2
+# What is kept of a mail that the database refuses to store as it came.
+BARE_FIELDS = {
+    "server_id",
+    "folder",
+    "imap_uidvalidity",
+    "imap_uid",
+    "pop_uidl",
+    "checksum",
+    "date",
+    "size",
+}
 
 
 class Unroutable(Exception):
@@ -87,7 +104,20 @@ class MailCatcherMessage(models.Model):
     document_name = fields.Char(string="Document", compute="_compute_document_name")
     mail_message_id = fields.Many2one("mail.message", string="Posted Message", ondelete="set null")
     error = fields.Text(string="Last Error")
-    attempt_count = fields.Integer(string="Attempts")
+    attempt_count = fields.Integer(
+        string="Attempts", help="Routing attempts, counted as each one starts."
+    )
+    routing_started = fields.Datetime(
+        string="Routing Started",
+        readonly=True,
+        help="Set while a worker routes this mail. Set on a mail that no worker routes: "
+        "routing stopped during the last attempt.",
+    )
+    crash_count = fields.Integer(
+        string="Stopped During Routing",
+        readonly=True,
+        help="Attempts that never ended: the worker was killed, or ran out of time.",
+    )
     next_attempt_date = fields.Datetime(string="Next Attempt")
 
     _sql_constraints = [
@@ -115,7 +145,8 @@ class MailCatcherMessage(models.Model):
     def _journal(self, server, fetched):
         """Record fetched mails, each once: returns the entry of each item of `fetched`
         (dicts with `raw` and where it was read), existing entries included, so that a
-        mail fetched again after a crash is recognised rather than imported twice."""
+        mail fetched again after a crash is recognised rather than imported twice. What
+        the journal cannot store as it came is stored quarantined, never left behind."""
         for item in fetched:
             item.update(describe(item["raw"]))
         existing = self.search(
@@ -131,12 +162,50 @@ class MailCatcherMessage(models.Model):
             if identity not in by_identity:
                 by_identity[identity] = None
                 new_items.append(item)
-        if new_items:
-            created = self.create([self._journal_values(server, item) for item in new_items])
-            created._attach_raw([item["raw"] for item in new_items])
-            for entry in created:
-                by_identity[(entry.message_id, entry.checksum)] = entry
+        for entry, item in zip(self._store(server, new_items), new_items, strict=True):
+            by_identity[(item["message_id"], item["checksum"])] = entry
         return [by_identity[(item["message_id"], item["checksum"])] for item in fetched]
+
+    @api.model
+    def _store(self, server, items):
+        """The batch in one insert; if the database refuses it, each mail alone; a mail it
+        still refuses is stored by its checksum alone, quarantined with the reason."""
+        try:
+            with self.env.cr.savepoint():
+                return list(self._create_with_raw(server, items))
+        except Exception:  # the database refused one of them: find which, store the rest
+            _logger.warning("Journaling a batch failed: storing its mails one by one")
+        entries = []
+        for item in items:
+            try:
+                with self.env.cr.savepoint():
+                    entries += self._create_with_raw(server, [item])
+            except Exception as error:  # kept as raw bytes, for an admin to look at
+                _logger.warning("Mail %s cannot be journaled as it came", item["checksum"])
+                entries += self._create_with_raw(server, [item], unstorable=error)
+        return entries
+
+    @api.model
+    def _create_with_raw(self, server, items, unstorable=None):
+        if not items:
+            return self
+        values = [self._journal_values(server, item) for item in items]
+        if unstorable:
+            [item] = items
+            values = [
+                {
+                    **{key: value for key, value in values[0].items() if key in BARE_FIELDS},
+                    "message_id": f"<{item['checksum'][:40]}@mail-catcher.unstorable>",
+                    "state": "quarantined",
+                    "reason": self.env._(
+                        "This mail could not be stored as it came: %(error)s",
+                        error=storable(str(unstorable)),
+                    ),
+                }
+            ]
+        entries = self.create(values)
+        entries._attach_raw([item["raw"] for item in items])
+        return entries
 
     @api.model
     def _journal_values(self, server, item):
@@ -183,7 +252,7 @@ class MailCatcherMessage(models.Model):
         message = parse_mail(self._raw())
         if not message.get("Message-Id"):
             message["Message-Id"] = self.message_id
-        replace_unknown_charsets(message)
+        repair_structure(message)
         return message
 
     # Processing ----------------------------------------------------------------------
@@ -193,23 +262,65 @@ class MailCatcherMessage(models.Model):
         stops the others. Rows are locked, and locked rows skipped, so that workers
         sharing a batch, a retry by hand and the crons never route the same mail twice.
         Returns the entries routed, quarantined or failed here; an entry whose route met
-        another worker's concurrent update is left received, for a later transaction."""
+        another worker's concurrent update is left as it was, for a later transaction."""
+        return self._claim()._route_claimed()
+
+    def _claim(self, states=("received", "failed", "quarantined")):
+        """Lock the entries no other worker is routing and count an attempt on each, so
+        that a worker killed while routing leaves a trace once this is committed: its
+        entries stay claimed (routing started) with no worker holding them. An entry
+        claimed that way too often is quarantined here, not routed again."""
+        if not self:
+            return self
+        self.flush_model()
+        self.env.cr.execute(
+            """UPDATE mail_catcher_message
+                  SET routing_started = now() at time zone 'UTC',
+                      attempt_count = COALESCE(attempt_count, 0) + 1,
+                      crash_count = COALESCE(crash_count, 0) + (routing_started IS NOT NULL)::int
+                WHERE id IN (
+                    SELECT id FROM mail_catcher_message
+                     WHERE id IN %s AND state IN %s
+                       AND (routing_started IS NULL
+                            OR routing_started < now() at time zone 'UTC' - %s * interval '1s')
+                     ORDER BY id FOR UPDATE SKIP LOCKED)
+            RETURNING id""",
+            [tuple(self.ids), tuple(states), CLAIM_GRACE],
+        )
+        claimed = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        claimed.invalidate_recordset(["state", "routing_started", "attempt_count", "crash_count"])
+        stopped = claimed.filtered(lambda entry: entry.crash_count >= CRASHES_BEFORE_QUARANTINE)
+        for entry in stopped:
+            entry._settle(
+                "quarantined",
+                kind=entry.kind,
+                reason=self.env._(
+                    "Routing stopped %(count)s times while on this mail (the worker was "
+                    "killed or ran out of time): it is set aside so that it holds up no "
+                    "other mail. Download it, or assign it to a document by hand.",
+                    count=entry.crash_count,
+                ),
+            )
+        return claimed - stopped
+
+    def _route_claimed(self):
+        """Route the entries this transaction claimed (rows locked again: a claim may have
+        been committed since); each mail under the time limit of its server."""
         if not self:
             return self
         self.flush_model()
         self.env.cr.execute(
             """SELECT id FROM mail_catcher_message
-                WHERE id IN %s AND state IN ('received', 'failed', 'quarantined')
+                WHERE id IN %s AND routing_started IS NOT NULL
                 ORDER BY id FOR UPDATE SKIP LOCKED""",
             [tuple(self.ids)],
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
-        entries.invalidate_recordset(["state"])
         own_addresses = self._odoo_addresses()
         deferred = self.browse()
         for entry in entries:
             try:
-                with self.env.cr.savepoint():
+                with self.env.cr.savepoint(), time_limit(entry.server_id.catcher_route_time_limit):
                     entry._route(own_addresses)
             except Unroutable as reason:
                 entry._settle("quarantined", reason=str(reason))
@@ -220,33 +331,41 @@ class MailCatcherMessage(models.Model):
                 # same follower) after this transaction began: not the mail's fault, and
                 # a new transaction will see that update.
                 _logger.info("Mail %s meets a concurrent update: routed later", entry.id)
+                entry.routing_started = False
+                entry.attempt_count -= 1
                 deferred |= entry
-            except Exception as error:  # any failure is journaled, none stops the batch
+            except (Exception, TimeLimitExceeded) as error:  # journaled; none stops the batch
                 _logger.info("Mail %s failed to route", entry.message_id, exc_info=True)
                 entry._record_failure(error)
         return entries - deferred
 
-    def _route_shared(self, wait=30):
-        """Route these entries a chunk at a time, each chunk in a transaction of its own,
-        while the route cron, on any free cron worker, takes the chunks this worker has
-        not reached: a batch is routed by as many workers as are free. Waits (at most
-        `wait` seconds) for the chunks others took, so that the caller sees final states.
+    def _route_in_transactions(self, wait=0, states=("received",)):
+        """Route these entries in transactions of their own, committed: first the fresh
+        ones, a chunk at a time, then alone each one whose last attempt stopped midway, so
+        that a mail that kills its worker holds up no other. Waits (at most `wait`
+        seconds) for the ones other workers took, so that the caller sees final states.
         Returns the entries settled by this worker."""
         settled = self.browse()
-        for chunk in split_every(ROUTING_CHUNK, self.ids, self.browse):
-            settled |= chunk._process_and_commit()
+        suspects = self.filtered("routing_started")
+        for chunk in split_every(ROUTING_CHUNK, (self - suspects).ids, self.browse):
+            settled |= chunk._claim_and_route(states)
+        for suspect in suspects:
+            settled |= suspect._claim_and_route(states)
         deadline = time.monotonic() + wait
         left = self._still_received()
         while left and time.monotonic() < deadline:
-            settled |= left._process_and_commit()
+            settled |= left._claim_and_route(states)
             left = self._still_received()
             if left:
                 time.sleep(0.2)
         return settled
 
-    def _process_and_commit(self):
+    def _claim_and_route(self, states):
+        """Claim, commit (the trace of the attempt), route, commit."""
         try:
-            settled = self._process()
+            claimed = self._claim(states)
+            self.env.cr.commit()
+            settled = claimed._route_claimed()
             self.env.cr.commit()
         except TransactionRollbackError:
             # The lock was asked in a snapshot older than another worker's commit on
@@ -256,22 +375,26 @@ class MailCatcherMessage(models.Model):
         return settled
 
     def _still_received(self):
-        self.invalidate_recordset(["state"])
+        self.invalidate_recordset(["state", "routing_started"])
         return self.filtered(lambda entry: entry.state == "received")
 
     @api.model
     def _cron_route_received(self, time_budget=240):
         """Cron "Mail Catcher: route received mails": takes a share of the batches being
         fetched (a fetch triggers it), and routes any mail left received by a worker that
-        stopped mid-way."""
+        stopped midway."""
         deadline = time.monotonic() + time_budget
         routed = 0
         while time.monotonic() < deadline:
             try:
                 self.env.cr.execute(
-                    """SELECT id FROM mail_catcher_message WHERE state = 'received'
-                        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-                    [ROUTING_CHUNK],
+                    """SELECT id FROM mail_catcher_message
+                        WHERE state = 'received'
+                          AND (routing_started IS NULL
+                               OR routing_started < now() at time zone 'UTC' - %s * interval '1s')
+                        ORDER BY routing_started IS NOT NULL, id
+                        LIMIT %s FOR UPDATE SKIP LOCKED""",
+                    [CLAIM_GRACE, ROUTING_CHUNK],
                 )
             except TransactionRollbackError:
                 self.env.cr.rollback()
@@ -279,15 +402,15 @@ class MailCatcherMessage(models.Model):
             entries = self.browse(row[0] for row in self.env.cr.fetchall())
             if not entries:
                 break
-            settled = entries._process()
+            settled = entries._route_in_transactions()
             for server in settled.server_id:
                 server._catcher_tell_quarantined(
                     settled.filtered(lambda entry, server=server: entry.server_id == server)
                 )
             self.env.cr.commit()
             routed += len(settled)
-            if not settled:  # all deferred: let the other workers finish first
-                time.sleep(0.2)
+            if not settled:  # all taken by other workers, or too fresh a claim: later
+                break
         else:
             self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
@@ -295,6 +418,9 @@ class MailCatcherMessage(models.Model):
     def _route(self, own_addresses):
         server = self.server_id
         message = self._email_message()
+        over_limit = self._over_limits(message)
+        if over_limit:
+            return self._settle("quarantined", reason=over_limit)
         thread = self.env["mail.thread"].with_context(
             fetchmail_cron_running=True,
             default_fetchmail_server_id=server.id,
@@ -380,6 +506,34 @@ class MailCatcherMessage(models.Model):
             res_id=thread_id,
             posted=posted,
         )
+
+    def _over_limits(self, message):
+        """Why this mail is past its server's limits (size, MIME depth, MIME parts), in
+        the admin's words; None when it is within them."""
+        server = self.server_id
+        if server.catcher_max_size_mb and self.size > server.catcher_max_size_mb * 1024 * 1024:
+            return self.env._(
+                "This mail is %(size)s MB, over the limit of %(limit)s MB of its server: it "
+                "was not routed. Download it, or assign it to a document by hand.",
+                size=round(self.size / 1024 / 1024, 1),
+                limit=server.catcher_max_size_mb,
+            )
+        depth, parts = mime_shape(
+            message, server.catcher_max_mime_depth or 10**6, server.catcher_max_mime_parts or 10**6
+        )
+        if server.catcher_max_mime_depth and depth > server.catcher_max_mime_depth:
+            return self.env._(
+                "This mail nests its parts over %(limit)s levels deep, the limit of its "
+                "server: it was not routed. Download it, or assign it to a document by hand.",
+                limit=server.catcher_max_mime_depth,
+            )
+        if server.catcher_max_mime_parts and parts > server.catcher_max_mime_parts:
+            return self.env._(
+                "This mail has over %(limit)s parts, the limit of its server: it was not "
+                "routed. Download it, or assign it to a document by hand.",
+                limit=server.catcher_max_mime_parts,
+            )
+        return None
 
     def _find_routes(self, message, msg_dict, thread, tolerant=False):
         """The match order: a signed token in the recipients, the reply headers (Odoo's
@@ -590,28 +744,48 @@ class MailCatcherMessage(models.Model):
                 "mail_message_id": posted.id,
                 "reason": reason or False,
                 "next_attempt_date": False,
+                "routing_started": False,
             }
         )
 
     def _record_failure(self, error):
-        attempts = self.attempt_count + 1
-        max_attempts = self.server_id.catcher_max_attempts
+        """A failed attempt: tried again later, with growing delays; quarantined at once
+        when it cannot succeed (the same error as last time, or its time limit spent), or
+        once the server's attempts are used up."""
+        reason = storable(str(error) or type(error).__name__)
         values = {
-            "attempt_count": attempts,
             "error": "".join(traceback.format_exception(error)),
-            "reason": str(error) or type(error).__name__,
+            "reason": reason,
+            "routing_started": False,
         }
-        if attempts >= max_attempts:
-            values.update(state="quarantined", next_attempt_date=False)
+        if isinstance(error, TimeLimitExceeded):
             values["reason"] = self.env._(
-                "Failed %(count)s times, last: %(error)s", count=attempts, error=values["reason"]
+                "Routing this mail took over %(seconds)s seconds, the time limit of its "
+                "server: it is set aside so that it holds up no other mail.",
+                seconds=self.server_id.catcher_route_time_limit,
+            )
+        elif isinstance(error, RecursionError):
+            values["reason"] = self.env._(
+                "This mail nests its parts too deep for Odoo to read it: it is set aside. "
+                "Download it, or assign it to a document by hand."
+            )
+        elif self.state == "failed" and self.reason == reason:
+            values["reason"] = self.env._(
+                "Failed twice with the same error, which retrying will not change: %(error)s",
+                error=reason,
+            )
+        elif self.attempt_count >= self.server_id.catcher_max_attempts:
+            values["reason"] = self.env._(
+                "Failed %(count)s times, last: %(error)s", count=self.attempt_count, error=reason
             )
         else:
-            delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+            delay = RETRY_DELAYS[min(self.attempt_count, len(RETRY_DELAYS)) - 1]
             values.update(
                 state="failed", next_attempt_date=fields.Datetime.now() + timedelta(minutes=delay)
             )
-        self.write(values)
+            return self.write(values)
+        values.update(state="quarantined", next_attempt_date=False)
+        return self.write(values)
 
     @api.model
     def _due_for_retry(self, server):
@@ -627,7 +801,7 @@ class MailCatcherMessage(models.Model):
 
     def action_retry(self):
         retried = self.filtered(lambda entry: entry.state in ("failed", "quarantined"))
-        retried.write({"attempt_count": 0})
+        retried.write({"attempt_count": 0, "crash_count": 0})
         retried._process()
         return True
 
@@ -665,6 +839,19 @@ class MailCatcherMessage(models.Model):
     def _assign(self, document):
         """Post the mail on a document chosen by an admin, as if it had been routed there."""
         self.ensure_one()
+        try:
+            with time_limit(self.server_id.catcher_route_time_limit):
+                self._post_on(document)
+        except TimeLimitExceeded as error:
+            raise UserError(
+                self.env._(
+                    "Reading this mail takes over %(seconds)s seconds, the time limit of its "
+                    "server: it cannot be posted. Download it to read it.",
+                    seconds=self.server_id.catcher_route_time_limit,
+                )
+            ) from error
+
+    def _post_on(self, document):
         message = self._email_message()
         thread = self.env["mail.thread"].with_context(mail_catcher_routing=True)
         msg_dict = thread.message_parse(message, save_original=self.server_id.original)

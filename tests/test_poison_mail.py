@@ -1,0 +1,226 @@
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import BaseCase, tagged
+
+from ..lib.mail_identity import describe, storable
+from ..lib.mime import mime_shape, parse_mail, repair_structure
+from ..lib.time_limit import TimeLimitExceeded, time_limit
+from .common import MailCatcherCase
+from .poison_mails import many_parts, nested_forwards, nul_in_encoded_subject
+
+
+@tagged("post_install", "-at_install")
+class TestPoisonMailHelpers(BaseCase):
+    """What lets the journal store and Odoo read any mail; no database involved."""
+
+    def test_a_nul_in_an_encoded_subject_is_stored_as_a_replacement_character(self):
+        values = describe(nul_in_encoded_subject())
+        self.assertEqual(values["subject"], "テスト\ufffd")
+        self.assertEqual(storable("a\x00b\udc80c" + "x" * 2000), "a\ufffdb\ufffdc" + "x" * 995)
+
+    def test_deeply_nested_mails_are_measured_without_recursion(self):
+        # Each forward adds two levels: its multipart, and the message/rfc822 part in it.
+        self.assertEqual(mime_shape(parse_mail(nested_forwards(10)), 1000, 1000), (21, 31))
+        # Counting stops just past a limit, whatever the mail's size.
+        self.assertEqual(mime_shape(parse_mail(nested_forwards(300)), 5, 500)[0], 6)
+        self.assertEqual(mime_shape(parse_mail(many_parts(600)), 30, 500)[1], 501)
+
+    def test_parts_odoo_cannot_read_are_relabelled(self):
+        broken_boundary = (
+            b"From: MAILER-DAEMON@example.com\r\nSubject: Returned mail\r\n"
+            b"Content-Type: multipart/report; report-type=delivery-status;\r\n\tbo\r\n\r\n"
+            b"--JAB03225\r\nContent-Type: text/plain\r\n\r\nsorry\r\n--JAB03225--\r\n"
+        )
+        message = parse_mail(broken_boundary)
+        self.assertEqual(repair_structure(message), ["multipart/report without its parts"])
+        self.assertEqual(message.get_content_type(), "text/plain")
+        garbled = parse_mail(
+            b'Content-Type: %22%22"application%22%22/pdf\r\nSubject: x\r\n\r\n%PDF'
+        )
+        self.assertEqual(len(repair_structure(garbled)), 1)
+        self.assertEqual(garbled.get_content_type(), "application/octet-stream")
+        garbled.get_content()  # Python's content manager now reads it
+
+    def test_malformed_address_headers_read_as_plain_text(self):
+        message = parse_mail(
+            b"From: . <user@example.com>\r\nTo: undisclosed-recipients:;\r\n\r\nHi"
+        )
+        self.assertEqual(str(message["From"]), ". <user@example.com>")
+        self.assertEqual(message["To"].addresses, ())
+
+    def test_a_time_limit_interrupts_python_work_and_nothing_after(self):
+        started = time.monotonic()
+        with self.assertRaises(TimeLimitExceeded), time_limit(0.3):
+            while True:
+                sum(range(100))
+        self.assertLess(time.monotonic() - started, 5)
+        with time_limit(0.2):
+            pass
+        time.sleep(0.4)  # a timer left running would raise here
+
+
+@tagged("post_install", "-at_install")
+class TestPoisonMail(MailCatcherCase):
+    """A bad mail is stored, set aside with its reason, and holds up no other mail."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.use_catcher()
+        cls.Journal = cls.env["mail.catcher.message"]
+
+    def reply(self, body="Thanks!", **headers):
+        mail = EmailMessage()
+        mail["From"] = "customer@customer.test"
+        mail["To"] = "mailcatcher@company.test"
+        mail["Subject"] = "Re: your document"
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        for name, value in headers.items():
+            mail[name.replace("_", "-")] = value
+        mail.set_content(body)
+        return mail.as_bytes()
+
+    def receive(self, *raws):
+        entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
+        self.Journal.union(*entries)._process()
+        return entries
+
+    def test_a_nul_in_a_subject_is_journaled_with_its_raw_mail_intact(self):
+        raw = nul_in_encoded_subject()
+        [entry, good] = self.receive(raw, self.reply())
+        self.assertEqual(entry.subject, "テスト\ufffd")
+        self.assertEqual(entry.raw_attachment_id.raw, raw)
+        self.assertEqual(entry.state, "quarantined")
+        self.assertEqual(good.state, "quarantined")  # no document: both wait, none lost
+
+    def test_a_mail_the_database_refuses_is_kept_quarantined_and_the_batch_goes_on(self):
+        # A mock stands in for a refusal the database no longer makes (texts are cleaned
+        # before they are stored): the first insert of this subject raises.
+        create = type(self.Journal).create
+        refused = []
+
+        def refusing_create(records, vals_list):
+            if any(vals.get("subject") == "Refused" for vals in vals_list):
+                refused.append(len(vals_list))
+                raise ValueError("the database refused this row")
+            return create(records, vals_list)
+
+        with patch.object(type(self.Journal), "create", refusing_create):
+            [bad, good] = self.Journal._journal(
+                self.catcher_server,
+                [
+                    {"raw": self.reply().replace(b"Re: your document", b"Refused")},
+                    {"raw": self.reply()},
+                ],
+            )
+        self.assertEqual(refused, [2, 1], "the batch, then that mail alone")
+        self.assertEqual(bad.state, "quarantined")
+        self.assertIn("could not be stored as it came", bad.reason)
+        self.assertIn(b"Refused", bad.raw_attachment_id.raw)
+        self.assertEqual(good.state, "received")
+
+    def test_mails_past_the_limits_are_quarantined_unread(self):
+        self.catcher_server.write({"catcher_max_mime_depth": 20, "catcher_max_mime_parts": 100})
+        deep, wide = self.receive(nested_forwards(40), many_parts(150))
+        self.assertEqual(deep.state, "quarantined")
+        self.assertIn("over 20 levels", deep.reason)
+        self.assertEqual(wide.state, "quarantined")
+        self.assertIn("over 100 parts", wide.reason)
+        self.catcher_server.catcher_max_size_mb = 1
+        [big] = self.receive(self.reply("x" * 2_000_000))
+        self.assertEqual(big.state, "quarantined")
+        self.assertIn("over the limit of 1 MB", big.reason)
+
+    def test_a_mail_too_deep_for_pythons_parser_is_quarantined_at_once(self):
+        self.catcher_server.write({"catcher_max_mime_depth": 0, "catcher_max_mime_parts": 0})
+        [entry] = self.receive(nested_forwards(1000))
+        self.assertEqual(entry.state, "quarantined")
+        self.assertIn("too deep", entry.reason)
+        self.assertEqual(entry.attempt_count, 1)
+
+    def test_a_mail_slower_than_its_time_limit_is_set_aside(self):
+        # A real slow parse: Odoo cleans the growing HTML body once per nested part.
+        self.catcher_server.write(
+            {
+                "catcher_max_mime_depth": 0,
+                "catcher_max_mime_parts": 0,
+                "catcher_route_time_limit": 1,
+            }
+        )
+        started = time.monotonic()
+        [slow, good] = self.receive(nested_forwards(400, filler=2000), self.reply())
+        self.assertEqual(slow.state, "quarantined")
+        self.assertIn("over 1 seconds", slow.reason)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertEqual(good.state, "quarantined")  # routed on: no document, so quarantine
+        self.assertIn("No document", good.reason)
+
+    def test_the_same_error_twice_goes_to_quarantine_at_once(self):
+        # A mock stands in for a fault Odoo cannot be made to raise on demand here.
+        self.assertEqual(self.catcher_server.catcher_max_attempts, 5)
+        with patch.object(
+            type(self.env["mail.thread"]),
+            "_message_route_process",
+            side_effect=RuntimeError("routing exploded"),
+        ):
+            partner = self.env["res.partner"].create({"name": "Doc"})
+            sent = partner.message_post(body="Here", message_type="comment")
+            [entry] = self.receive(self.reply(In_Reply_To=sent.message_id))
+            self.assertRecordValues(entry, [{"state": "failed", "attempt_count": 1}])
+            entry._process()
+        self.assertRecordValues(entry, [{"state": "quarantined", "attempt_count": 2}])
+        self.assertIn("same error", entry.reason)
+
+    def test_a_mail_left_claimed_by_a_dead_worker_is_routed_alone_then_set_aside(self):
+        partner = self.env["res.partner"].create({"name": "Doc"})
+        sent = partner.message_post(body="Here", message_type="comment")
+        entries = self.Journal._journal(
+            self.catcher_server,
+            [{"raw": self.reply(In_Reply_To=sent.message_id)} for _i in range(2)],
+        )
+        victim, other = entries
+        # What a worker killed while routing leaves: the claim committed, nobody on it.
+        stale = fields.Datetime.now() - timedelta(minutes=5)
+        (victim | other).write({"routing_started": stale, "attempt_count": 1})
+        other.crash_count = 1
+        victim._process()
+        self.assertRecordValues(victim, [{"state": "routed", "crash_count": 1, "attempt_count": 2}])
+        self.assertFalse(victim.routing_started)
+        other._process()
+        self.assertEqual(other.state, "quarantined")
+        self.assertIn("Routing stopped 2 times", other.reason)
+        self.assertFalse(other.mail_message_id)
+
+    def test_a_claim_younger_than_its_grace_belongs_to_its_worker(self):
+        [entry] = self.Journal._journal(self.catcher_server, [{"raw": self.reply()}])
+        entry.routing_started = fields.Datetime.now()
+        self.assertFalse(entry._process())
+        self.assertEqual(entry.state, "received")
+
+    def test_replies_with_malformed_headers_are_routed(self):
+        partner = self.env["res.partner"].create({"name": "Doc"})
+        sent = partner.message_post(body="Here", message_type="comment")
+        group = self.reply(In_Reply_To=sent.message_id).replace(
+            b"To: mailcatcher@company.test", b"To: undisclosed-recipients:;"
+        )
+        odd_name = self.reply(In_Reply_To=sent.message_id).replace(
+            b"From: customer@customer.test", b"From: . <customer@customer.test>"
+        )
+        entries = self.receive(group, odd_name)
+        self.assertEqual([entry.state for entry in entries], ["routed", "routed"])
+        self.assertEqual({entry.res_id for entry in entries}, {partner.id})
+
+    def test_a_stopped_fetch_is_shown_until_the_next_one_records_it(self):
+        server = self.catcher_server
+        server.catcher_fetch_started = fields.Datetime.now() - timedelta(minutes=3)
+        self.assertTrue(server.catcher_fetch_stopped)
+        self.assertEqual(server.catcher_health, "error")
+        server._catcher_check_last_fetch_ended()
+        self.assertIn("stopped before its end", server.catcher_last_error)
+        self.assertEqual(server.catcher_failure_count, 1)
+        self.assertFalse(server.catcher_fetch_started)
