@@ -132,8 +132,8 @@ class FetchmailServer(models.Model):
         [("ok", "Working"), ("warning", "Needs Attention"), ("error", "Failing")],
         string="Health",
         compute="_compute_catcher_health",
-        help="Failing: the last fetch failed or stopped before its end. Needs attention: mails failed or wait in "
-        "quarantine, or a backlog is left. Working: none of that.",
+        help="Failing: the last fetch failed or stopped before its end. Needs attention: "
+        "mails failed or wait in quarantine, or a backlog is left. Working: none of that.",
     )
     catcher_routed_24h = fields.Integer(string="Routed (24 h)", compute="_compute_catcher_counts")
     catcher_ignored_24h = fields.Integer(string="Ignored (24 h)", compute="_compute_catcher_counts")
