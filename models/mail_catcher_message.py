@@ -340,24 +340,28 @@ class MailCatcherMessage(models.Model):
         return entries - deferred
 
     def _route_in_transactions(self, wait=0, states=("received",)):
-        """Route these entries in transactions of their own, committed: first the fresh
-        ones, a chunk at a time, then alone each one whose last attempt stopped midway, so
-        that a mail that kills its worker holds up no other. Waits (at most `wait`
-        seconds) for the ones other workers took, so that the caller sees final states.
-        Returns the entries settled by this worker."""
-        settled = self.browse()
+        """Route these entries in transactions of their own, committed, and wait (at most
+        `wait` seconds) for the ones other workers took, so that the caller sees final
+        states. Returns the entries settled by this worker."""
+        settled = self._route_fresh_then_suspects(states)
+        deadline = time.monotonic() + wait
+        left = self._still_received()
+        while left and time.monotonic() < deadline:
+            settled |= left._route_fresh_then_suspects(states)
+            left = self._still_received()
+            if left:
+                time.sleep(0.2)
+        return settled
+
+    def _route_fresh_then_suspects(self, states):
+        """The fresh entries a chunk at a time, then alone each one whose last attempt
+        stopped midway: a mail that kills its worker takes no other down with it twice."""
         suspects = self.filtered("routing_started")
+        settled = self.browse()
         for chunk in split_every(ROUTING_CHUNK, (self - suspects).ids, self.browse):
             settled |= chunk._claim_and_route(states)
         for suspect in suspects:
             settled |= suspect._claim_and_route(states)
-        deadline = time.monotonic() + wait
-        left = self._still_received()
-        while left and time.monotonic() < deadline:
-            settled |= left._claim_and_route(states)
-            left = self._still_received()
-            if left:
-                time.sleep(0.2)
         return settled
 
     def _claim_and_route(self, states):

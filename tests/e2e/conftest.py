@@ -4,6 +4,7 @@ the environment; run outside it, these tests fail and say how to run them."""
 
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,9 @@ def odoo(bench, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailbox(bench):
+    """A catcher mailbox of its own for each test."""
+    return f"pipe-{uuid.uuid4().hex[:10]}@company.test"

@@ -4,10 +4,8 @@ in Odoo processes of their own (`odoo-bin shell`), killed and interrupted for re
 import email.utils
 import textwrap
 import time
-import uuid
 from email.message import EmailMessage
 
-import pytest
 from conftest import REPO
 
 
@@ -23,12 +21,6 @@ def reply_to(message_id, mailbox, body, to=None):
         mail["References"] = message_id
     mail.set_content(body)
     return mail
-
-
-@pytest.fixture
-def mailbox(bench):
-    """A catcher mailbox of its own for each test."""
-    return f"pipe-{uuid.uuid4().hex[:10]}@company.test"
 
 
 def make_server(odoo, bench, mailbox, documents, **options):
