@@ -4,8 +4,8 @@
 ODOO_HOME=${ODOO_HOME:-/opt/odoo}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${MAIL_CATCHER_STATE:-${XDG_CACHE_HOME:-$HOME/.cache}/mail_catcher}
-# One virtual environment per version of requirements.txt, shared by every clone.
-VENV=${MAIL_CATCHER_VENV:-$STATE/venv-$(sha1sum "$REPO/requirements.txt" | cut -c1-12)}
+# One virtual environment per version of the requirement files, shared by every clone.
+VENV=${MAIL_CATCHER_VENV:-$STATE/venv-$(cat "$REPO/requirements.txt" "$REPO"/requirements/*.txt | sha1sum | cut -c1-12)}
 # Odoo finds an addon by its folder name: each clone gets a folder with a link named
 # mail_catcher to it.
 ADDONS=$STATE/addons-$(echo -n "$REPO" | sha1sum | cut -c1-12)
