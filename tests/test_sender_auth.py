@@ -2,7 +2,13 @@ from odoo.tests import tagged
 
 from . import test_routing
 from .common import MailCatcherCase
-from .test_lib_sender_auth import GMAIL_FAIL, GMAIL_PASS, OPENDKIM_PASS, OPENDMARC_PASS
+from .test_lib_sender_auth import (
+    GMAIL_FAIL,
+    GMAIL_PASS,
+    OPENDKIM_PASS,
+    OPENDMARC_PASS,
+    OUTLOOK_PASS,
+)
 
 FORGED_PASS = "mx.google.com; dmarc=pass header.from=customer.test"
 WARNING = "could not be verified"
@@ -78,6 +84,10 @@ class TestSenderAuthenticationRouting(MailCatcherCase):
 
     def test_a_mail_without_the_providers_result_is_quarantined(self):
         self.assertQuarantinedAsUnverified(self.receive(self.by_subject()), "none")
+
+    def test_microsoft_365s_header_names_no_server_to_trust(self):
+        self.catcher_server.catcher_trusted_authserv_id = "mx.microsoft.com"
+        self.assertQuarantinedAsUnverified(self.receive(self.by_subject(OUTLOOK_PASS)), "none")
 
     def test_a_forged_header_below_the_providers_counts_for_nothing(self):
         self.assertQuarantinedAsUnverified(
