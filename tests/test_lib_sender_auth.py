@@ -76,6 +76,23 @@ class TestSenderAuthentication(BaseCase):
         unreadable = "mx.google.com; dmarc=pass (unclosed comment"
         self.assertEqual(sender_verdict([unreadable, forged], FROM, "mx.google.com"), "none")
 
+    def test_a_header_whose_server_cannot_be_told_hides_those_below(self):
+        forged = "mx.google.com; dmarc=pass header.from=customer.test"
+        for unreadable in (
+            '"mx.google.com"; dmarc=fail header.from=customer.test',  # quoted: parser refuses
+            "mx.google.com 2; dmarc=fail header.from=customer.test",  # unknown version
+        ):
+            with self.subTest(unreadable=unreadable):
+                self.assertEqual(
+                    sender_verdict([unreadable, forged], FROM, "mx.google.com"), "none"
+                )
+        # A header the parser refuses and that does not name the server is someone else's.
+        other = '"mx.other.test"; dmarc=fail'
+        self.assertEqual(sender_verdict([other, GMAIL_PASS], FROM, "mx.google.com"), "pass")
+        # A comment in the authserv-id's place is read by the parser.
+        commented = "mx.google.com (our MX; primary); dmarc=fail header.from=customer.test"
+        self.assertEqual(sender_verdict([commented, forged], FROM, "mx.google.com"), "fail")
+
     def test_a_header_of_another_server_is_not_trusted(self):
         untrusted = "mx.forger.test; dmarc=pass header.from=customer.test"
         self.assertEqual(sender_verdict([untrusted], FROM, "mx.google.com"), "none")
