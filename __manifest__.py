@@ -6,7 +6,7 @@
     "author": "mail_catcher developers",
     "license": "LGPL-3",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["flufl_bounce"]},
+    "external_dependencies": {"python": ["flufl_bounce", "authres"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",

@@ -2,31 +2,44 @@
 hosts, ports and security."""
 
 # security: "ssl" (TLS from the first byte), "starttls", or "none"
+# authserv_id: what the provider writes first in the Authentication-Results header of the
+# mails it receives, as seen in its published mails' headers; None when that is unknown or
+# cannot be told apart from what a sender writes.
 PRESETS = {
     "gmail": {
         "imap": ("imap.gmail.com", 993, "ssl"),
         "smtp": ("smtp.gmail.com", 465, "ssl"),
+        "authserv_id": "mx.google.com",
     },
+    # Microsoft 365 writes its Authentication-Results without any authserv-id.
     "microsoft": {
         "imap": ("outlook.office365.com", 993, "ssl"),
         "smtp": ("smtp.office365.com", 587, "starttls"),
+        "authserv_id": None,
     },
+    # Each receiving host names itself (in66.mail.ovh.net); OVH reports DKIM only.
     "ovh": {
         "imap": ("ssl0.ovh.net", 993, "ssl"),
         "smtp": ("ssl0.ovh.net", 465, "ssl"),
+        "authserv_id": "*.mail.ovh.net",
     },
     "infomaniak": {
         "imap": ("mail.infomaniak.com", 993, "ssl"),
         "smtp": ("mail.infomaniak.com", 465, "ssl"),
+        "authserv_id": None,
     },
     "gandi": {
         "imap": ("mail.gandi.net", 993, "ssl"),
         "smtp": ("mail.gandi.net", 465, "ssl"),
+        "authserv_id": "spool.mail.gandi.net",
     },
     # Bridge's IMAP connection mode must be set to SSL: Odoo's IMAP has no STARTTLS.
+    # Proton writes one header per check (dkim, dmarc, spf), in no fixed order: the
+    # topmost one alone does not always carry the DMARC result.
     "proton_bridge": {
         "imap": ("127.0.0.1", 1143, "ssl"),
         "smtp": ("127.0.0.1", 1025, "starttls"),
+        "authserv_id": None,
     },
 }
 

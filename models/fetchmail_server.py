@@ -102,6 +102,17 @@ class FetchmailServer(models.Model):
         default=3,
         help="Admins are told after this many fetches in a row fail, and again on recovery.",
     )
+    # Sender authentication
+    catcher_trusted_authserv_id = fields.Char(
+        string="Trusted Authentication Server",
+        help="The name (authserv-id) your mail provider writes first in the "
+        "Authentication-Results header of the mails it receives, for example mx.google.com; "
+        "*.mail.ovh.net stands for all of a provider's hosts. Only the topmost such header "
+        "is trusted. When set, a mail matched by its subject alone is routed only if the "
+        "provider verified its sender, and other unverified mails are posted with a "
+        "warning. Empty: senders are not checked, and anyone who knows a customer's address "
+        "and a document's reference can post on that document.",
+    )
     # State of the mailbox (UIDs are unsigned 32-bit numbers, over Odoo's Integer range)
     imap_uidvalidity = fields.Char(string="UIDVALIDITY", readonly=True, copy=False)
     imap_last_uid = fields.Char(string="Last UID", readonly=True, copy=False)
@@ -149,6 +160,12 @@ class FetchmailServer(models.Model):
     catcher_quarantined_7d = fields.Integer(
         string="Quarantined (7 days)", compute="_compute_catcher_counts"
     )
+    catcher_auth_failed_24h = fields.Integer(
+        string="Failed Authentication (24 h)", compute="_compute_catcher_counts"
+    )
+    catcher_auth_failed_7d = fields.Integer(
+        string="Failed Authentication (7 days)", compute="_compute_catcher_counts"
+    )
 
     def _compute_catcher_message_count(self):
         counts = dict(
@@ -170,9 +187,21 @@ class FetchmailServer(models.Model):
                     ["__count"],
                 )
             }
+            auth_failed = dict(
+                self.env["mail.catcher.message"]._read_group(
+                    [
+                        ("server_id", "in", self.ids),
+                        ("create_date", ">=", since),
+                        ("sender_auth", "=", "fail"),
+                    ],
+                    ["server_id"],
+                    ["__count"],
+                )
+            )
             for server in self:
                 for state in ("routed", "ignored", "failed", "quarantined"):
                     server[f"catcher_{state}_{period}"] = counts.get((server.id, state), 0)
+                server[f"catcher_auth_failed_{period}"] = auth_failed.get(server, 0)
 
     def _compute_catcher_fetch_stopped(self):
         """A fetch marked running while nobody holds its lock has stopped for good."""

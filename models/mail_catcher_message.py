@@ -2,6 +2,8 @@ import logging
 import time
 import traceback
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from markupsafe import Markup
 from psycopg2.extensions import TransactionRollbackError
@@ -14,6 +16,7 @@ from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
 from ..lib.mail_identity import describe, storable
 from ..lib.mime import mime_shape, names_in_subject, parse_mail, repair_structure
+from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
 
 _logger = logging.getLogger(__name__)
@@ -40,6 +43,11 @@ ROUTES = [
     ("subject", "Subject Reference"),
     ("alias", "Alias"),
     ("manual", "Assigned by Hand"),
+]
+SENDER_AUTH = [
+    ("pass", "Verified"),
+    ("fail", "Failed"),
+    ("none", "Not Verified"),
 ]
 # Header of the setup wizard's round-trip mail, signed by Odoo.
 TEST_HEADER = "X-Mail-Catcher-Test"
@@ -98,6 +106,15 @@ class MailCatcherMessage(models.Model):
     state = fields.Selection(STATES, default="received", required=True, index=True)
     kind = fields.Selection(KINDS)
     route = fields.Selection(ROUTES, string="Routed By")
+    sender_auth = fields.Selection(
+        SENDER_AUTH,
+        string="Sender Authentication",
+        index=True,
+        help="What the server's trusted mail provider says of the sender's address "
+        "(Authentication-Results): verified (DMARC, or a DKIM signature of the sender's "
+        "domain, passed), failed, or not verified (no result from that provider). Empty "
+        "when the server trusts no provider.",
+    )
     reason = fields.Text()
     model = fields.Char(string="Document Model", index=True)
     res_id = fields.Many2oneReference(string="Document ID", model_field="model")
@@ -479,6 +496,8 @@ class MailCatcherMessage(models.Model):
             return self._handle_delivery_report(message, msg_dict)
         auto_reply = is_auto_reply(message, msg_dict.get("subject"))
         route, routes = self._find_routes(message, msg_dict, thread, tolerant=auto_reply)
+        if routes and self._sender_unverified(message):
+            self._warn_unverified_sender(msg_dict)
         if thread._detect_loop_sender(message, msg_dict, routes):
             return self._settle(
                 "ignored",
@@ -555,6 +574,20 @@ class MailCatcherMessage(models.Model):
             routes = thread.message_route(message, msg_dict, self.server_id.object_id.model)
         except (ValueError, Unroutable) as error:
             document = self._document_from_subject(msg_dict)
+            if document and self._sender_unverified(message):
+                # Naming a document and a customer's address takes only public facts:
+                # without the provider's word on the sender, that proves nothing.
+                if tolerant:
+                    return None, []
+                raise Unroutable(
+                    self.env._(
+                        "Sender not verified: the subject names %(document)s, but the mail "
+                        "provider did not confirm that this mail comes from %(sender)s. "
+                        "Assign it by hand once you know it is genuine.",
+                        document=document.display_name,
+                        sender=msg_dict.get("email_from"),
+                    )
+                ) from error
             if document:
                 msg_dict.pop("parent_id", None)
                 return "subject", [(document._name, document.id, {}, self.env.uid, None)]
@@ -568,6 +601,48 @@ class MailCatcherMessage(models.Model):
         if not routes:
             return None, []
         return ("header" if routes[0][1] else "alias"), routes
+
+    def _sender_auth_verdict(self, message=None):
+        """The trusted provider's verdict on the sender (`pass`, `fail`, `none`), from the
+        mail's headers (`message`, or the raw mail); False when the server trusts no
+        provider; the recorded verdict when the raw mail was purged."""
+        trusted = self.server_id.catcher_trusted_authserv_id
+        if not trusted:
+            return False
+        if message is None:
+            if not self.raw_attachment_id:
+                return self.sender_auth
+            message = BytesHeaderParser(policy=compat32).parsebytes(self._raw(), headersonly=True)
+        return sender_verdict(
+            message.get_all("Authentication-Results") or [],
+            message.get_all("From") or [],
+            trusted,
+        )
+
+    def _sender_unverified(self, message):
+        """Whether the server trusts a provider and that provider did not verify the
+        sender."""
+        verdict = self._sender_auth_verdict(message)
+        return bool(verdict) and verdict != "pass"
+
+    def _warn_unverified_sender(self, msg_dict):
+        """Put a warning on top of the message to post: the people who read it in the
+        chatter or in their notification email see it before the text it warns of."""
+        warning = Markup(
+            '<div class="alert alert-warning" role="alert" style="background-color:#fff3cd;'
+            "color:#664d03;border:1px solid #ffe69c;border-radius:4px;padding:8px 12px;"
+            'margin-bottom:8px"><p style="margin:0"><strong>%s</strong></p>'
+            '<p style="margin:0">%s</p></div>'
+        ) % (
+            self.env._("The sender's address could not be verified."),
+            self.env._(
+                "The mail provider did not confirm that this mail comes from %(sender)s. "
+                "Check any request it makes (new bank details, a payment) with a contact "
+                "you already know before acting on it.",
+                sender=msg_dict.get("email_from"),
+            ),
+        )
+        msg_dict["body"] = warning + Markup(msg_dict.get("body") or "")
 
     def _document_from_subject(self, msg_dict):
         """A document named in the subject (an invoice number, an order reference), among
@@ -749,6 +824,7 @@ class MailCatcherMessage(models.Model):
                 "reason": reason or False,
                 "next_attempt_date": False,
                 "routing_started": False,
+                "sender_auth": self._sender_auth_verdict(),
             }
         )
 

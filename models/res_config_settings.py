@@ -13,6 +13,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.mail_catcher_plus_addressing", readonly=False
     )
     mail_catcher_server_state = fields.Selection(related="mail_catcher_server_id.state")
+    mail_catcher_trusted_authserv_id = fields.Char(
+        related="mail_catcher_server_id.catcher_trusted_authserv_id", readonly=False
+    )
     mail_catcher_last_error = fields.Text(related="mail_catcher_server_id.catcher_last_error")
     mail_catcher_sender_report = fields.Text(
         string="Senders' Address", compute="_compute_mail_catcher_sender_report"

@@ -6,9 +6,11 @@ from . import test_imap_idle
 from . import test_journal
 from . import test_lib
 from . import test_lib_routing
+from . import test_lib_sender_auth
 from . import test_poison_mail
 from . import test_reply_to
 from . import test_routing
+from . import test_sender_auth
 from . import test_settings
 from . import test_setup_wizard
 from . import test_templates

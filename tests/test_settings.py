@@ -76,3 +76,11 @@ class TestSettings(MailCatcherCase):
         )
         portal.notify_replies_by_email = False
         self.assertEqual(portal.notification_type, "email")
+
+    def test_settings_set_the_trusted_authentication_server(self):
+        self.set_catcher()
+        settings = self.env["res.config.settings"].create({})
+        self.assertFalse(settings.mail_catcher_trusted_authserv_id)
+        settings.mail_catcher_trusted_authserv_id = "mx.google.com"
+        settings.execute()
+        self.assertEqual(self.catcher_server.catcher_trusted_authserv_id, "mx.google.com")

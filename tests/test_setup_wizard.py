@@ -116,3 +116,25 @@ class TestSetupWizard(MailCatcherCase):
     def test_a_round_trip_needs_a_confirmed_catcher(self):
         with self.assertRaisesRegex(UserError, "Apply the setup first"):
             self.wizard().action_round_trip()
+
+    def test_a_provider_fills_the_trusted_authentication_server(self):
+        with Form(self.env["mail.catcher.setup"]) as form:
+            form.email = "mailcatcher@company.test"
+            for provider, trusted in [
+                ("gmail", "mx.google.com"),
+                ("ovh", "*.mail.ovh.net"),
+                ("gandi", "spool.mail.gandi.net"),
+                # Microsoft 365 writes no authserv-id; the others' names are not known.
+                ("microsoft", False),
+                ("infomaniak", False),
+                ("proton_bridge", False),
+            ]:
+                form.provider = provider
+                self.assertEqual(form.trusted_authserv_id, trusted, provider)
+        self.wizard(trusted_authserv_id=" mx.company.test ").action_apply()
+        server = self.company.mail_catcher_server_id
+        self.assertEqual(server.catcher_trusted_authserv_id, "mx.company.test")
+        # The setup opened again shows it: applying it again keeps it.
+        self.assertEqual(
+            Form(self.env["mail.catcher.setup"]).trusted_authserv_id, "mx.company.test"
+        )

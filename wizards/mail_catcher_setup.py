@@ -52,6 +52,14 @@ class MailCatcherSetup(models.TransientModel):
     smtp_host = fields.Char(string="Outgoing Server")
     smtp_port = fields.Integer(string="Outgoing Port", help="Leave empty to try the usual ports.")
     smtp_security = fields.Selection(SECURITY, string="Outgoing Security", default="ssl")
+    trusted_authserv_id = fields.Char(
+        string="Trusted Authentication Server",
+        default=lambda s: s.env.company.sudo().mail_catcher_server_id.catcher_trusted_authserv_id,
+        help="The name your provider writes first in the Authentication-Results header of "
+        "the mails it receives (filled in for the providers whose name is known). Mails "
+        "matched by their subject alone are routed only when this provider verified their "
+        "sender. Empty: nobody checks who sent a mail.",
+    )
     oauth_available = fields.Boolean(string="OAuth Available", compute="_compute_oauth")
     oauth_hint = fields.Char(string="About OAuth", compute="_compute_oauth")
     use_oauth = fields.Boolean(
@@ -108,6 +116,7 @@ class MailCatcherSetup(models.TransientModel):
             )
             host, port, security = preset["smtp"]
             self.update({"smtp_host": host, "smtp_port": port, "smtp_security": security})
+            self.trusted_authserv_id = preset["authserv_id"] or False
 
     # Steps ------------------------------------------------------------------------------
 
@@ -316,6 +325,7 @@ class MailCatcherSetup(models.TransientModel):
             "user": self._login(),
             "password": self.password,
             "state": "draft",
+            "catcher_trusted_authserv_id": (self.trusted_authserv_id or "").strip() or False,
             **overrides,
         }
         server = self.company_id.sudo().mail_catcher_server_id

@@ -1,0 +1,149 @@
+"""The catcher's own mail provider's verdict on a mail's sender, read from the
+`Authentication-Results` headers (RFC 8601) it writes.
+
+Anyone can write an `Authentication-Results` header into the mail they send, naming any
+server. What makes one trustworthy is where it sits: the receiving provider prepends its
+header above those the mail came with, so the topmost header bearing the provider's
+authserv-id is the provider's own. Every header below it, even one naming the same
+server, was written by the sender or a server on the way and counts for nothing."""
+
+import functools
+import re
+from email.utils import getaddresses
+
+import authres
+import authres.dmarc
+
+PASS = "pass"
+FAIL = "fail"
+NONE = "none"
+
+_FEATURES = authres.FeatureContext(authres.dmarc)
+# A plain authserv-id (a host name, maybe with a version) right before the first ";":
+# the parser would read the same, so a header of another server needs no parsing (the
+# parser takes a millisecond a header). Anything else is left to the parser.
+_PLAIN_ID = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9.-]*)(?:\s+1)?\s*;")
+# Methods whose failure means the sender's address was not confirmed.
+_FAILING_METHODS = ("dmarc", "dkim", "spf")
+
+
+def authserv_id_matches(authserv_id, trusted):
+    """Whether a header's authserv-id is the trusted one. Case does not matter; a trusted
+    value `*.mail.example.net` stands for the provider's many receiving hosts
+    (`in66.mail.example.net`), which name themselves in the header."""
+    authserv_id = (authserv_id or "").strip().lower()
+    trusted = (trusted or "").strip().lower()
+    if not authserv_id or not trusted:
+        return False
+    if trusted.startswith("*."):
+        return authserv_id.endswith(trusted[1:])
+    return authserv_id == trusted
+
+
+def trusted_results(header_values, trusted):
+    """The results of the topmost header (in the mail's order, top first) written by the
+    trusted server, as (method, result, properties) with properties as a dict of
+    "ptype.property" to value; None when no header bears the trusted authserv-id. A
+    trusted header the parser cannot read gives no result ([]): the headers below it are
+    not the provider's and cannot stand in for it."""
+    for value in header_values:
+        text = " ".join(str(value).split())
+        plain = _PLAIN_ID.match(text)
+        if plain and not authserv_id_matches(plain.group(1), trusted):
+            continue
+        try:
+            header = _FEATURES.parse_value(text)
+        except (authres.AuthResError, ValueError):
+            # Whose it is cannot be told: if it may be the trusted server's, the headers
+            # below must not stand in for it.
+            if plain or _names(text.split(";", 1)[0], trusted):
+                return []
+            continue
+        if authserv_id_matches(header.authserv_id, trusted):
+            return [
+                (
+                    result.method.lower(),
+                    (result.result or "").lower(),
+                    {
+                        f"{prop.type}.{prop.name}".lower(): str(prop.value or "").lower()
+                        for prop in result.properties
+                    },
+                )
+                for result in header.results
+                if hasattr(result, "method")  # "none" stands for no result at all
+            ]
+    return None
+
+
+def _names(text, trusted):
+    """Whether a text mentions the trusted server."""
+    trusted = (trusted or "").strip().lower().removeprefix("*.")
+    return bool(trusted) and trusted in text.lower()
+
+
+def from_domain(from_values):
+    """The domain of the mail's only author, or None when there is none or more than one
+    (DMARC cannot vouch for a mail with several authors)."""
+    addresses = [address for _name, address in getaddresses([str(v) for v in from_values])]
+    addresses = [address for address in addresses if address]
+    if len(addresses) != 1 or "@" not in addresses[0]:
+        return None
+    return addresses[0].rsplit("@", 1)[1].strip().lower().rstrip(".") or None
+
+
+def _aligned(signing_domain, author_domain):
+    """DKIM alignment as DMARC's relaxed mode sees it without the public suffix list: the
+    same domain, or one a parent of the other (mail.example.com signs for example.com)."""
+    signing_domain = signing_domain.strip().lower().lstrip("@").rstrip(".")
+    if not signing_domain or not author_domain:
+        return False
+    return (
+        signing_domain == author_domain
+        or author_domain.endswith("." + signing_domain)
+        or signing_domain.endswith("." + author_domain)
+    )
+
+
+def _signing_domain(properties):
+    if properties.get("header.d"):
+        return properties["header.d"]
+    identity = properties.get("header.i", "")
+    return identity.rsplit("@", 1)[-1] if identity else ""
+
+
+def verdict(results, author_domain):
+    """`fail` when DMARC failed; `pass` when DMARC passed for the mail's author domain, or
+    a DKIM signature of that domain (or of a parent or child of it) is good; `fail` when
+    nothing passed and a DKIM or SPF check failed; `none` when there is no trusted result
+    to go by."""
+    if not results:
+        return NONE
+    if any(method == "dmarc" and result == FAIL for method, result, _p in results):
+        return FAIL
+    for method, result, properties in results:
+        if method == "dmarc" and result == PASS:
+            checked = properties.get("header.from")
+            if author_domain and (not checked or checked == author_domain):
+                return PASS
+        if (
+            method == "dkim"
+            and result == PASS
+            and _aligned(_signing_domain(properties), author_domain)
+        ):
+            return PASS
+    if any(method in _FAILING_METHODS and result == FAIL for method, result, _p in results):
+        return FAIL
+    return NONE
+
+
+def sender_verdict(header_values, from_values, trusted):
+    """The trusted provider's verdict (`pass`, `fail` or `none`) on a mail, from its
+    `Authentication-Results` header values (top first) and its `From` values."""
+    headers = tuple(" ".join(str(value).split()) for value in header_values)
+    return _verdict(headers, from_domain(from_values), (trusted or "").strip().lower())
+
+
+@functools.lru_cache(maxsize=1024)
+def _verdict(headers, author_domain, trusted):
+    # Routing asks again when it records the verdict: the same mail is parsed once.
+    return verdict(trusted_results(headers, trusted), author_domain)

@@ -1,0 +1,159 @@
+from email import message_from_bytes
+from email.policy import SMTP
+
+from odoo.tests import BaseCase, tagged
+
+from ..lib.sender_auth import authserv_id_matches, from_domain, sender_verdict, trusted_results
+
+# Headers in the shapes the providers write them (addresses and signatures changed).
+GMAIL_PASS = (
+    "mx.google.com;\r\n"
+    "       dkim=pass header.i=@customer.test header.s=20230601 header.b=qvNLDfV5;\r\n"
+    "       spf=pass (google.com: domain of anna@customer.test designates 209.85.220.65"
+    " as permitted sender) smtp.mailfrom=anna@customer.test;\r\n"
+    "       dmarc=pass (p=QUARANTINE sp=QUARANTINE dis=NONE) header.from=customer.test"
+)
+GMAIL_FAIL = (
+    "mx.google.com;\r\n"
+    "       dkim=pass header.i=@forger.test header.s=sel header.b=zwziYVWi;\r\n"
+    "       spf=softfail (google.com: domain of transitioning anna@customer.test does not"
+    " designate 203.0.113.9 as permitted sender) smtp.mailfrom=anna@customer.test;\r\n"
+    "       dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=customer.test"
+)
+# Microsoft 365 writes no authserv-id at all (RFC 8601 wants one); what it writes on top
+# of the ARC set names mx.microsoft.com.
+OUTLOOK_PASS = (
+    "spf=pass (sender IP is 209.85.210.41) smtp.mailfrom=customer.test; dkim=pass"
+    " (signature was verified) header.d=customer.test;dmarc=pass action=none"
+    " header.from=customer.test;compauth=pass reason=100"
+)
+OUTLOOK_ARC = (
+    "i=1; mx.microsoft.com 1; spf=pass smtp.mailfrom=customer.test; dmarc=pass"
+    " action=none header.from=customer.test; dkim=pass header.d=customer.test; arc=none"
+)
+# Postfix with OpenDKIM, then OpenDMARC: one header each, the last milter's on top.
+OPENDMARC_FAIL = "mail.company.test; dmarc=fail (p=reject dis=none) header.from=customer.test"
+OPENDMARC_PASS = "mail.company.test; dmarc=pass (p=reject dis=none) header.from=customer.test"
+OPENDKIM_PASS = (
+    "mail.company.test;\r\n\tdkim=pass (2048-bit key; unprotected) header.d=customer.test"
+    ' header.i=@customer.test header.b="AbCd1234";\r\n\tdkim-atps=neutral'
+)
+OVH_DKIM = (
+    "in66.mail.ovh.net; dkim=pass (2048-bit key; unprotected) header.d=customer.test"
+    ' header.i=@customer.test header.b="GMG2ucPx"; dkim-atps=neutral'
+)
+FROM = ["Anna <anna@customer.test>"]
+
+
+@tagged("post_install", "-at_install")
+class TestSenderAuthentication(BaseCase):
+    """The trusted provider's verdict on a sender; no database involved."""
+
+    def test_gmail(self):
+        self.assertEqual(sender_verdict([GMAIL_PASS], FROM, "mx.google.com"), "pass")
+        self.assertEqual(sender_verdict([GMAIL_FAIL], FROM, "mx.google.com"), "fail")
+        self.assertEqual(sender_verdict([GMAIL_PASS], FROM, "MX.Google.com"), "pass")
+
+    def test_postfix_with_opendkim_and_opendmarc(self):
+        self.assertEqual(
+            sender_verdict([OPENDMARC_PASS, OPENDKIM_PASS], FROM, "mail.company.test"), "pass"
+        )
+        self.assertEqual(
+            sender_verdict([OPENDMARC_FAIL, OPENDKIM_PASS], FROM, "mail.company.test"), "fail"
+        )
+        # OpenDKIM alone: a good signature of the author's domain is enough.
+        self.assertEqual(sender_verdict([OPENDKIM_PASS], FROM, "mail.company.test"), "pass")
+
+    def test_microsoft_365_writes_no_authserv_id(self):
+        self.assertIsNone(trusted_results([OUTLOOK_PASS], "mx.microsoft.com"))
+        self.assertEqual(sender_verdict([OUTLOOK_PASS], FROM, "mx.microsoft.com"), "none")
+        # The ARC results are another header, which the sender could write as well.
+        self.assertEqual(sender_verdict([OUTLOOK_ARC], FROM, "mx.microsoft.com"), "none")
+
+    def test_a_forged_header_below_the_trusted_one_counts_for_nothing(self):
+        forged = "mx.google.com; dmarc=pass header.from=customer.test"
+        self.assertEqual(sender_verdict([GMAIL_FAIL, forged], FROM, "mx.google.com"), "fail")
+        unreadable = "mx.google.com; dmarc=pass (unclosed comment"
+        self.assertEqual(sender_verdict([unreadable, forged], FROM, "mx.google.com"), "none")
+
+    def test_a_header_whose_server_cannot_be_told_hides_those_below(self):
+        forged = "mx.google.com; dmarc=pass header.from=customer.test"
+        for unreadable in (
+            '"mx.google.com"; dmarc=fail header.from=customer.test',  # quoted: parser refuses
+            "mx.google.com 2; dmarc=fail header.from=customer.test",  # unknown version
+        ):
+            with self.subTest(unreadable=unreadable):
+                self.assertEqual(
+                    sender_verdict([unreadable, forged], FROM, "mx.google.com"), "none"
+                )
+        # A header the parser refuses and that does not name the server is someone else's.
+        other = '"mx.other.test"; dmarc=fail'
+        self.assertEqual(sender_verdict([other, GMAIL_PASS], FROM, "mx.google.com"), "pass")
+        # A comment in the authserv-id's place is read by the parser.
+        commented = "mx.google.com (our MX; primary); dmarc=fail header.from=customer.test"
+        self.assertEqual(sender_verdict([commented, forged], FROM, "mx.google.com"), "fail")
+
+    def test_a_header_of_another_server_is_not_trusted(self):
+        untrusted = "mx.forger.test; dmarc=pass header.from=customer.test"
+        self.assertEqual(sender_verdict([untrusted], FROM, "mx.google.com"), "none")
+        self.assertEqual(sender_verdict([untrusted, GMAIL_FAIL], FROM, "mx.google.com"), "fail")
+        # The trusted server's name somewhere else than the authserv-id proves nothing.
+        posing = (
+            "mx.forger.test (mx.google.com); dmarc=pass (mx.google.com) header.from=customer.test"
+        )
+        self.assertEqual(sender_verdict([posing], FROM, "mx.google.com"), "none")
+        self.assertEqual(sender_verdict([GMAIL_PASS], FROM, "google.com"), "none")
+        self.assertEqual(sender_verdict([GMAIL_PASS], FROM, ""), "none")
+
+    def test_only_an_aligned_dkim_signature_passes(self):
+        foreign = "mx.google.com; dkim=pass header.i=@forger.test; spf=pass smtp.mailfrom=x.test"
+        self.assertEqual(sender_verdict([foreign], FROM, "mx.google.com"), "none")
+        parent = "mx.google.com; dkim=pass header.d=customer.test"
+        self.assertEqual(sender_verdict([parent], ["a@eu.customer.test"], "mx.google.com"), "pass")
+        lookalike = "mx.google.com; dkim=pass header.d=ustomer.test"
+        self.assertEqual(sender_verdict([lookalike], FROM, "mx.google.com"), "none")
+
+    def test_dmarc_must_have_checked_the_author_domain(self):
+        other = "mx.google.com; dmarc=pass header.from=forger.test"
+        self.assertEqual(sender_verdict([other], FROM, "mx.google.com"), "none")
+
+    def test_failures_and_absences(self):
+        self.assertEqual(
+            sender_verdict(["mx.google.com; spf=fail smtp.mailfrom=x.test"], FROM, "mx.google.com"),
+            "fail",
+        )
+        self.assertEqual(sender_verdict(["mx.google.com; none"], FROM, "mx.google.com"), "none")
+        self.assertEqual(sender_verdict([], FROM, "mx.google.com"), "none")
+        self.assertEqual(
+            sender_verdict(["mx.google.com; dkim=none; spf=neutral"], FROM, "mx.google.com"),
+            "none",
+        )
+
+    def test_a_mail_with_several_authors_is_not_verified(self):
+        self.assertIsNone(from_domain(["a@customer.test, b@forger.test"]))
+        self.assertIsNone(from_domain(["a@customer.test", "b@customer.test"]))
+        self.assertEqual(
+            sender_verdict([GMAIL_PASS], ["a@customer.test", "b@forger.test"], "mx.google.com"),
+            "none",
+        )
+
+    def test_a_provider_with_many_receiving_hosts(self):
+        self.assertTrue(authserv_id_matches("in66.mail.ovh.net", "*.mail.ovh.net"))
+        self.assertFalse(authserv_id_matches("mail.ovh.net.forger.test", "*.mail.ovh.net"))
+        self.assertFalse(authserv_id_matches("evilmail.ovh.net", "*.mail.ovh.net"))
+        self.assertEqual(sender_verdict([OVH_DKIM], FROM, "*.mail.ovh.net"), "pass")
+
+    def test_headers_as_read_from_a_raw_mail(self):
+        raw = (
+            f"Authentication-Results: {GMAIL_FAIL}\r\n"
+            "Received: from mail.forger.test by mx.google.com; Mon, 1 Jun 2026 10:00:00 +0000\r\n"
+            "Authentication-Results: mx.google.com; dmarc=pass header.from=customer.test\r\n"
+            "From: Anna <anna@customer.test>\r\nSubject: INV/2026/00042\r\n\r\nPay us\r\n"
+        ).encode()
+        mail = message_from_bytes(raw, policy=SMTP)
+        self.assertEqual(
+            sender_verdict(
+                mail.get_all("Authentication-Results"), mail.get_all("From"), "mx.google.com"
+            ),
+            "fail",
+        )
