@@ -107,7 +107,9 @@ class FetchmailServer(models.Model):
     )
     # The POP mails that were in the mailbox at the start, one UIDL a line: never fetched
     # nor deleted. Not prefetched: it may be long.
-    catcher_pop_old_uidls = fields.Text(readonly=True, copy=False, prefetch=False)
+    catcher_pop_old_uidls = fields.Text(
+        string="Old POP Mails", readonly=True, copy=False, prefetch=False
+    )
     # State of the mailbox (UIDs are unsigned 32-bit numbers, over Odoo's Integer range)
     imap_uidvalidity = fields.Char(string="UIDVALIDITY", readonly=True, copy=False)
     imap_last_uid = fields.Char(string="Last UID", readonly=True, copy=False)

@@ -202,3 +202,43 @@ class TestFirstFetch(MailCatcherCase):
                         }
                     ],
                 )
+
+    def test_the_setup_starts_from_now_on_a_full_mailbox(self):
+        self.fill(4, days_ago=10)
+        setup = self.env["mail.catcher.setup"].create(
+            {
+                "provider": "generic",
+                "email": self.mailbox,
+                "password": self.bench_info["password"],
+                "incoming_type": "imap",
+                "incoming_host": "127.0.0.1",
+                "incoming_port": self.bench_info["imap_port"],
+                "incoming_ssl": False,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": self.bench_info["smtp_port"],
+                "smtp_security": "none",
+            }
+        )
+        self.assertEqual(setup.first_fetch, "now")
+        setup.action_apply()
+        server = self.company.mail_catcher_server_id
+        self.assertRecordValues(server, [{"catcher_first_fetch": "now", "imap_last_uid": "4"}])
+        self.assertIn("the 4 mails already in the mailbox", self.start_note(server).body)
+        # Applied again, unchanged: the place is kept, without logging in to record it.
+        setup.action_apply()
+        self.assertEqual(len(self.start_note(server)), 1)
+
+        since = date.today() - timedelta(days=30)
+        setup.write({"first_fetch": "since", "import_since": since})
+        setup.action_apply()
+        self.assertRecordValues(
+            server,
+            [
+                {
+                    "catcher_first_fetch": "since",
+                    "catcher_import_since": since,
+                    "imap_last_uid": False,
+                }
+            ],
+        )
+        self.assertTrue(server.catcher_fetch_start)
