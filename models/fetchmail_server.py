@@ -1,8 +1,10 @@
 import logging
+import poplib
 import time
 import zlib
 from contextlib import contextmanager
 from datetime import timedelta
+from imaplib import IMAP4
 
 import psycopg2
 
@@ -232,7 +234,7 @@ class FetchmailServer(models.Model):
                 # Recorded now rather than at the first fetch, so that a reply arriving a
                 # second after the confirmation is new mail.
                 server._catcher_start()
-            except Exception as error:
+            except (UserError, OSError, IMAP4.error, poplib.error_proto) as error:
                 raise UserError(server._catcher_describe_error(error)) from error
         return True
 
@@ -389,8 +391,12 @@ class FetchmailServer(models.Model):
         _response, listing, _octets = connection.uidl()
         mails = [(int(num), uidl.decode()) for num, uidl in (line.split() for line in listing)]
         if not self.catcher_fetch_start:
-            # Confirmed without a login here (or the mailbox changed since): it starts now.
-            self._catcher_start_pop([uidl for _num, uidl in mails])
+            # Confirmed without a login here: it starts now. A server that fetched before
+            # the choice existed keeps going: POP deleted what it fetched, the rest is new.
+            fetched_before = self.env["mail.catcher.message"].search_count(
+                [("server_id", "=", self.id)], limit=1
+            )
+            self._catcher_start_pop([] if fetched_before else [uidl for _num, uidl in mails])
         old = set((self.catcher_pop_old_uidls or "").split())
         mails = [(num, uidl) for num, uidl in mails if uidl not in old]
         journaled = set(

@@ -163,6 +163,18 @@ class TestFirstFetch(MailCatcherCase):
         self.assertNothingFetched(old)
         self.assertEqual(len(self.bench.messages(self.mailbox)), 2, "neither fetched nor deleted")
 
+    def test_a_pop_server_confirmed_without_a_login_starts_at_its_first_fetch(self):
+        old = [self.old_reply() for _ in range(2)]
+        for mail in old:
+            self.bench.deliver(mail, self.mailbox)
+        self.bench.wait_for_messages(self.mailbox, count=2)
+        server = self.catcher_server
+        server.write({"server_type": "pop", "port": self.bench_info["pop3_port"], "state": "done"})
+        server.fetch_mail()
+        self.assertNothingFetched(old)
+        self.assertEqual(len(server.catcher_pop_old_uidls.split()), 2)
+        self.assertEqual(len(self.bench.messages(self.mailbox)), 2)
+
     def test_since_a_date_needs_a_date_and_imap(self):
         with self.assertRaisesRegex(ValidationError, "Give the date"):
             self.catcher_server.catcher_first_fetch = "since"

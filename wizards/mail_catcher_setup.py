@@ -146,7 +146,10 @@ class MailCatcherSetup(models.TransientModel):
         server = self._incoming_server(state="done")
         # A new mailbox (or a new choice): where fetching starts is recorded now, with one
         # more login, so that the round trip's mail and the first replies are new mail.
-        server._catcher_start()
+        try:
+            server._catcher_start()
+        except Exception as error:
+            raise UserError(self._explain("incoming", error)) from error
         self._set_catcher(server)
         self.report = self.env._(
             "The mail catcher is set up: replies to %(address)s come back into Odoo.",
