@@ -132,3 +132,33 @@ def test_pop_keeps_the_old_mail_and_routes_new_mail(odoo, bench, mailbox):
     assert result["states"] == ["routed"]
     left = [mail["Message-ID"] for mail in bench.messages(mailbox)]
     assert left == ids(old), "the old mails stay on the server; the new one was deleted"
+
+
+def test_the_old_mail_can_be_imported_later_from_a_date(odoo, bench, mailbox):
+    sent = documents(odoo, 3)
+    old = [reply_to(message_id, mailbox, f"Old {i}") for i, message_id in enumerate(sent[:2])]
+    deliver(bench, mailbox, old, 2)
+    server = confirm_server(odoo, bench, mailbox)
+    new = reply_to(sent[2], mailbox, "New")
+    deliver(bench, mailbox, [new], 3)
+    fetch(odoo, server)
+    assert outcome(odoo, server, ids([new]))["counts"] == {new["Message-ID"]: 1}
+
+    # The admin changes their mind: Reset Confirmation, since yesterday, Test & Confirm.
+    since = str(date.today() - timedelta(days=1))
+    odoo.evaluate(
+        textwrap.dedent(
+            f"""
+            server = env["fetchmail.server"].browse({server})
+            server.set_draft()
+            server.write({{"catcher_first_fetch": "since", "catcher_import_since": {since!r}}})
+            server.button_confirm_login()
+            result = True
+            """
+        )
+    )
+    fetch(odoo, server)
+    result = outcome(odoo, server, ids([*old, new]))
+    assert result["counts"] == dict.fromkeys(ids([*old, new]), 1), "imported, none twice"
+    assert result["entries"] == 3
+    assert unseen(bench, mailbox) == 0
