@@ -3,6 +3,8 @@
 import re
 
 _FETCH_UID = re.compile(rb"\bUID (\d+)\b")
+# IMAP dates name months in English whatever the locale (RFC 3501, date-month).
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def uid_set(uids):
@@ -27,6 +29,15 @@ def new_uids(search_data, last_uid):
     answers `n:*` with at least its highest UID, even when that one is below n."""
     found = (int(uid) for uid in b" ".join(part or b"" for part in search_data).split())
     return sorted(uid for uid in found if uid > last_uid)
+
+
+def search_criteria(last_uid, since=None):
+    """`UID SEARCH` criteria for the mails after last_uid, received on or after the date
+    `since` when given (SINCE compares the server's arrival date, by day)."""
+    criteria = f"UID {last_uid + 1}:*"
+    if since:
+        criteria += f" SINCE {since.day}-{_MONTHS[since.month - 1]}-{since.year}"
+    return criteria
 
 
 def parse_fetch(data):

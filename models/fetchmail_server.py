@@ -1,13 +1,16 @@
 import logging
+import poplib
 import time
 import zlib
 from contextlib import contextmanager
 from datetime import timedelta
+from imaplib import IMAP4
 
 import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
 
 from ..lib.connection_errors import (
     HOST,
@@ -18,7 +21,7 @@ from ..lib.connection_errors import (
     classify_connection_error,
     root_cause,
 )
-from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, uid_set
+from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
 from .mail_catcher_message import ROUTING_CHUNK
 
 _logger = logging.getLogger(__name__)
@@ -26,6 +29,10 @@ _logger = logging.getLogger(__name__)
 # First key of the PostgreSQL advisory locks that keep two fetches of one mailbox
 # apart; the second key is the server's id.
 FETCH_LOCK_NAMESPACE = zlib.crc32(b"mail_catcher.fetch") & 0x7FFFFFFF
+# A change of one of these is another mailbox, or another choice of where to start in it:
+# what was recorded of the old one (start, UIDs, old POP mails) no longer applies.
+MAILBOX_FIELDS = ("server", "user", "imap_folder", "catcher_first_fetch", "catcher_import_since")
+FIRST_FETCH = [("now", "Only new mails"), ("since", "Mails received since a date")]
 
 
 class FetchmailServer(models.Model):
@@ -113,6 +120,34 @@ class FetchmailServer(models.Model):
         "warning. Empty: senders are not checked, and anyone who knows a customer's address "
         "and a document's reference can post on that document.",
     )
+    # Where fetching starts in a mailbox that already holds mail. Starting from now is the
+    # default: connected to a mailbox of years, Frappe sent its acknowledgements to the old
+    # mails it pulled and had to flag its initial sync (frappe/frappe#33006), osTicket made a
+    # ticket of two years of mail (osTicket/osTicket#2722), Zammad answered them
+    # (zammad/zammad#3142). Importing older mail is a choice, from a date.
+    catcher_first_fetch = fields.Selection(
+        FIRST_FETCH,
+        string="Mails to Fetch",
+        default="now",
+        required=True,
+        help="Only new mails: the mails already in the mailbox when the server is confirmed "
+        "stay there, unread, and are never fetched, posted or notified. Mails received since a "
+        "date (IMAP only): those received on or after that date are fetched and routed too; "
+        "older ones stay untouched. To change it once confirmed, reset the confirmation.",
+    )
+    catcher_import_since = fields.Date(string="Received Since")
+    catcher_fetch_start = fields.Datetime(
+        string="Fetching Started",
+        readonly=True,
+        copy=False,
+        help="When the server was confirmed on this mailbox: what was in it before is left "
+        "alone (see Mails to Fetch).",
+    )
+    # The POP mails that were in the mailbox at the start, one UIDL a line: never fetched
+    # nor deleted. Not prefetched: it may be long.
+    catcher_pop_old_uidls = fields.Text(
+        string="Old POP Mails", readonly=True, copy=False, prefetch=False
+    )
     # State of the mailbox (UIDs are unsigned 32-bit numbers, over Odoo's Integer range)
     imap_uidvalidity = fields.Char(string="UIDVALIDITY", readonly=True, copy=False)
     imap_last_uid = fields.Char(string="Last UID", readonly=True, copy=False)
@@ -166,6 +201,37 @@ class FetchmailServer(models.Model):
     catcher_auth_failed_7d = fields.Integer(
         string="Failed Authentication (7 days)", compute="_compute_catcher_counts"
     )
+
+    @api.constrains("catcher_first_fetch", "catcher_import_since", "server_type")
+    def _check_catcher_first_fetch(self):
+        for server in self.filtered(lambda s: s.catcher_first_fetch == "since"):
+            if not server.catcher_import_since:
+                raise ValidationError(self.env._("Give the date from which to fetch mails."))
+            if server._get_connection_type() == "pop":
+                raise ValidationError(
+                    self.env._(
+                        "A POP mailbox has no arrival dates to search: with POP, fetching "
+                        "starts with the mails that arrive from now on."
+                    )
+                )
+
+    def write(self, vals):
+        changing = [name for name in MAILBOX_FIELDS if name in vals]
+        if not changing:
+            return super().write(vals)
+        before = {server.id: [server[name] for name in changing] for server in self}
+        result = super().write(vals)
+        moved = self.filtered(lambda s: [s[name] for name in changing] != before[s.id])
+        if moved:
+            super(FetchmailServer, moved).write(
+                {
+                    "catcher_fetch_start": False,
+                    "imap_uidvalidity": False,
+                    "imap_last_uid": False,
+                    "catcher_pop_old_uidls": False,
+                }
+            )
+        return result
 
     def _compute_catcher_message_count(self):
         counts = dict(
@@ -246,7 +312,10 @@ class FetchmailServer(models.Model):
         for server in self:
             try:
                 super(FetchmailServer, server).button_confirm_login()
-            except UserError as error:
+                # Recorded now rather than at the first fetch, so that a reply arriving a
+                # second after the confirmation is new mail.
+                server._catcher_start()
+            except (UserError, OSError, IMAP4.error, poplib.error_proto) as error:
                 raise UserError(server._catcher_describe_error(error)) from error
         return True
 
@@ -360,18 +429,22 @@ class FetchmailServer(models.Model):
         return done, remaining
 
     def _catcher_fetch_imap(self, connection, deadline):
-        status, _data = connection.select(quote_mailbox(self.imap_folder))
+        status, data = connection.select(quote_mailbox(self.imap_folder))
         if status != "OK":
             raise UserError(
                 self.env._("The folder %(folder)s cannot be opened.", folder=self.imap_folder)
             )
         uidvalidity = connection.response("UIDVALIDITY")[1][0].decode()
+        if not self.catcher_fetch_start:
+            # Confirmed without a login here (or the mailbox changed since): it starts now.
+            self._catcher_start_imap(connection, uidvalidity, int(data[-1] or 0))
         if uidvalidity != self.imap_uidvalidity:
-            # The folder was recreated: its UIDs mean other mails now. Read it all again;
-            # the journal recognises the mails it already has.
+            # Read for the first time, or recreated (its UIDs mean other mails now): read it
+            # all again, from the start date on; the journal recognises the mails it has.
             self.write({"imap_uidvalidity": uidvalidity, "imap_last_uid": "0"})
         last_uid = int(self.imap_last_uid or 0)
-        _status, data = connection.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+        criteria = search_criteria(last_uid, self._catcher_since())
+        _status, data = connection.uid("SEARCH", None, criteria)
         uids = new_uids(data, last_uid)
         self._catcher_fetch_begins(len(uids))
         done = 0
@@ -400,6 +473,15 @@ class FetchmailServer(models.Model):
     def _catcher_fetch_pop(self, connection, deadline):
         _response, listing, _octets = connection.uidl()
         mails = [(int(num), uidl.decode()) for num, uidl in (line.split() for line in listing)]
+        if not self.catcher_fetch_start:
+            # Confirmed without a login here: it starts now. A server that fetched before
+            # the choice existed keeps going: POP deleted what it fetched, the rest is new.
+            fetched_before = self.env["mail.catcher.message"].search_count(
+                [("server_id", "=", self.id)], limit=1
+            )
+            self._catcher_start_pop([] if fetched_before else [uidl for _num, uidl in mails])
+        old = set((self.catcher_pop_old_uidls or "").split())
+        mails = [(num, uidl) for num, uidl in mails if uidl not in old]
         journaled = set(
             self.env["mail.catcher.message"]
             .search([("server_id", "=", self.id), ("pop_uidl", "in", [u for _n, u in mails])])
@@ -422,6 +504,83 @@ class FetchmailServer(models.Model):
                 connection.dele(num)
             done += len(batch)
         return done, len(mails) - done
+
+    # Where fetching starts ---------------------------------------------------------------
+
+    def _catcher_start(self):
+        """Record where fetching starts in each server's mailbox, once per mailbox: what
+        is in it now is old mail. Its own login: the fetch's connection is not open yet."""
+        for server in self.filtered(
+            lambda s: not s.catcher_fetch_start and s._get_connection_type() in ("imap", "pop")
+        ):
+            connection = server.connect(allow_archived=True)
+            try:
+                if server._get_connection_type() == "imap":
+                    folder = quote_mailbox(server.imap_folder)
+                    status, data = connection.select(folder, readonly=True)
+                    if status == "OK":
+                        uidvalidity = connection.response("UIDVALIDITY")[1][0].decode()
+                        server._catcher_start_imap(connection, uidvalidity, int(data[-1] or 0))
+                    else:
+                        # No such folder yet: nothing in it is old (a typo shows at the fetch).
+                        server._catcher_start_imap(connection, None, 0)
+                else:
+                    _response, listing, _octets = connection.uidl()
+                    server._catcher_start_pop([line.split()[1].decode() for line in listing])
+            finally:
+                server._catcher_close(connection)
+
+    def _catcher_start_imap(self, connection, uidvalidity, count):
+        """Start now: the highest UID of the selected folder is the last one fetched, and
+        the mails up to it stay unread. A server that already fetched this folder (before
+        the choice existed) keeps its place."""
+        values = {"catcher_fetch_start": fields.Datetime.now()}
+        left = 0
+        if self.catcher_first_fetch == "now" and uidvalidity and not self.imap_uidvalidity:
+            _status, data = connection.uid("SEARCH", None, "UID *")
+            values.update(
+                imap_uidvalidity=uidvalidity, imap_last_uid=str(max(new_uids(data, 0), default=0))
+            )
+            left = count
+        self.write(values)
+        self._catcher_tell_start(left)
+
+    def _catcher_start_pop(self, uidls):
+        """Start now: POP has neither order nor dates, so the mails there now are listed as
+        old, and neither fetched nor deleted."""
+        old_uidls = "\n".join(uidls)
+        self.write(
+            {"catcher_fetch_start": fields.Datetime.now(), "catcher_pop_old_uidls": old_uidls}
+        )
+        self._catcher_tell_start(len(uidls))
+
+    def _catcher_tell_start(self, left):
+        """A note on the server (it notifies nobody): where fetching starts, and why the
+        mails already there are not in the journal."""
+        if self.catcher_first_fetch == "since":
+            body = self.env._(
+                "Fetching starts: the mails received since %(date)s are fetched; older ones "
+                "stay on the server, untouched.",
+                date=format_date(self.env, self.catcher_import_since),
+            )
+        elif left:
+            body = self.env._(
+                "Fetching starts now: the %(count)s mails already in the mailbox stay there, "
+                "unread, and are not fetched.",
+                count=left,
+            )
+        else:
+            return
+        self.sudo().message_post(body=body)
+
+    def _catcher_since(self):
+        """The arrival date before which no mail is fetched, applied to every search so that
+        a folder recreated (or a new UIDVALIDITY) never brings the old mails back: the chosen
+        date, or the day before fetching started (a day's margin for the IMAP server's time
+        zone: after a new UIDVALIDITY, only the old mails of those two days come back)."""
+        if self.catcher_first_fetch == "since":
+            return self.catcher_import_since
+        return self.catcher_fetch_start and self.catcher_fetch_start.date() - timedelta(days=1)
 
     def _catcher_journal_and_route(self, fetched):
         Journal = self.env["mail.catcher.message"]

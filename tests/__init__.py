@@ -1,6 +1,7 @@
 from . import test_connection_errors
 from . import test_corpus
 from . import test_fetch
+from . import test_first_fetch
 from . import test_health
 from . import test_imap_idle
 from . import test_journal

@@ -1,9 +1,10 @@
+from datetime import date
 from email import message_from_bytes
 from email.policy import SMTP
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, uid_set
+from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
 from ..lib.mail_identity import checksum, describe
 from ..lib.mime import replace_unknown_charsets
 
@@ -25,6 +26,10 @@ class TestImapHelpers(BaseCase):
         self.assertEqual(new_uids([b"12"], 12), [])
         self.assertEqual(new_uids([b"13 15 14"], 12), [13, 14, 15])
         self.assertEqual(new_uids([b""], 0), [])
+
+    def test_search_criteria_name_the_month_in_english(self):
+        self.assertEqual(search_criteria(12), "UID 13:*")
+        self.assertEqual(search_criteria(0, date(2026, 3, 5)), "UID 1:* SINCE 5-Mar-2026")
 
     def test_fetch_answer_is_parsed_whatever_the_order(self):
         data = [

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from ..lib import mail_servers
 from ..lib.providers import PRESETS, USUAL_PORTS
+from ..models.fetchmail_server import FIRST_FETCH
 from ..models.mail_catcher_message import TEST_HEADER
 
 PROVIDERS = [
@@ -69,6 +70,19 @@ class MailCatcherSetup(models.TransientModel):
         readonly=False,
         help="Odoo signs in to the provider with a token that you grant from the server's "
         "form, instead of a password.",
+    )
+    first_fetch = fields.Selection(
+        FIRST_FETCH,
+        string="Mails to Fetch",
+        required=True,
+        default=lambda s: s.env.company.sudo().mail_catcher_server_id.catcher_first_fetch or "now",
+        help="The mailbox may already hold years of mail. Only new mails: what is in it now "
+        "stays there, unread; nothing old is posted, nobody is notified. Mails received since "
+        "a date (IMAP only): those are fetched and routed too.",
+    )
+    import_since = fields.Date(
+        string="Received Since",
+        default=lambda s: s.env.company.sudo().mail_catcher_server_id.catcher_import_since,
     )
     report = fields.Text(readonly=True)
     round_trip_seconds = fields.Float(
@@ -139,6 +153,12 @@ class MailCatcherSetup(models.TransientModel):
         self._outgoing_server(domain)
         # The login was just tested: confirmed without logging in again.
         server = self._incoming_server(state="done")
+        # A new mailbox (or a new choice): where fetching starts is recorded now, with one
+        # more login, so that the round trip's mail and the first replies are new mail.
+        try:
+            server._catcher_start()
+        except Exception as error:
+            raise UserError(self._explain("incoming", error)) from error
         self._set_catcher(server)
         self.report = self.env._(
             "The mail catcher is set up: replies to %(address)s come back into Odoo.",
@@ -326,6 +346,8 @@ class MailCatcherSetup(models.TransientModel):
             "password": self.password,
             "state": "draft",
             "catcher_trusted_authserv_id": (self.trusted_authserv_id or "").strip() or False,
+            "catcher_first_fetch": self.first_fetch,
+            "catcher_import_since": self.first_fetch == "since" and self.import_since,
             **overrides,
         }
         server = self.company_id.sudo().mail_catcher_server_id
