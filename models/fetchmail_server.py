@@ -161,7 +161,7 @@ class FetchmailServer(models.Model):
         readonly=True,
         help="Mails on the server that the journal has not acknowledged yet, as last counted.",
     )
-    catcher_fetch_started = fields.Datetime(
+    catcher_fetch_running_since = fields.Datetime(
         string="Fetch Running Since",
         readonly=True,
         copy=False,
@@ -279,10 +279,10 @@ class FetchmailServer(models.Model):
         running = {row[0] for row in self.env.cr.fetchall()}
         for server in self:
             server.catcher_fetch_stopped = bool(
-                server.catcher_fetch_started and server.id not in running
+                server.catcher_fetch_running_since and server.id not in running
             )
 
-    @api.depends("catcher_last_error", "catcher_backlog", "catcher_fetch_started")
+    @api.depends("catcher_last_error", "catcher_backlog", "catcher_fetch_running_since")
     def _compute_catcher_health(self):
         waiting = {
             server.id
@@ -652,19 +652,21 @@ class FetchmailServer(models.Model):
     def _catcher_fetch_begins(self, backlog):
         """What a fetch finds on the server, made durable before it works on it: a fetch
         that is killed midway leaves the true backlog, and its start for the next one."""
-        self.write({"catcher_backlog": backlog, "catcher_fetch_started": fields.Datetime.now()})
+        self.write(
+            {"catcher_backlog": backlog, "catcher_fetch_running_since": fields.Datetime.now()}
+        )
         if backlog:
             self.env.cr.commit()
 
     def _catcher_check_last_fetch_ended(self):
         """The fetch lock is ours: a fetch still marked running has stopped for good."""
-        if self.catcher_fetch_started:
+        if self.catcher_fetch_running_since:
             self._catcher_record_failure(
                 self.env._(
                     "The fetch started at %(date)s stopped before its end: its worker was "
                     "killed or ran out of time. What it journaled is routed again; a mail "
                     "that stops routing twice is quarantined.",
-                    date=self.catcher_fetch_started,
+                    date=self.catcher_fetch_running_since,
                 )
             )
 
@@ -685,7 +687,7 @@ class FetchmailServer(models.Model):
                 "catcher_last_error_date": False,
                 "catcher_failure_count": 0,
                 "catcher_backlog": backlog,
-                "catcher_fetch_started": False,
+                "catcher_fetch_running_since": False,
             }
         )
 
@@ -697,7 +699,7 @@ class FetchmailServer(models.Model):
                 else self._catcher_describe_error(error),
                 "catcher_last_error_date": fields.Datetime.now(),
                 "catcher_failure_count": self.catcher_failure_count + 1,
-                "catcher_fetch_started": False,
+                "catcher_fetch_running_since": False,
             }
         )
         if self.catcher_failure_count == self.catcher_alert_after:

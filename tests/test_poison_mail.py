@@ -217,10 +217,10 @@ class TestPoisonMail(MailCatcherCase):
 
     def test_a_stopped_fetch_is_shown_until_the_next_one_records_it(self):
         server = self.catcher_server
-        server.catcher_fetch_started = fields.Datetime.now() - timedelta(minutes=3)
+        server.catcher_fetch_running_since = fields.Datetime.now() - timedelta(minutes=3)
         self.assertTrue(server.catcher_fetch_stopped)
         self.assertEqual(server.catcher_health, "error")
         server._catcher_check_last_fetch_ended()
         self.assertIn("stopped before its end", server.catcher_last_error)
         self.assertEqual(server.catcher_failure_count, 1)
-        self.assertFalse(server.catcher_fetch_started)
+        self.assertFalse(server.catcher_fetch_running_since)

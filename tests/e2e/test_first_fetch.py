@@ -4,18 +4,11 @@ stays on the server, unread, and nothing of it is posted; new mail is routed."""
 
 import textwrap
 import time
-import uuid
 from datetime import date, timedelta
 
-import pytest
 from test_fetch_pipeline import fetch, outcome, reply_to, unseen
 
 DAY = 86400
-
-
-@pytest.fixture
-def mailbox(bench):
-    return f"full-{uuid.uuid4().hex[:10]}@company.test"
 
 
 def documents(odoo, count):
