@@ -234,16 +234,16 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
         f"""
         import time
         Journal = type(env["mail.catcher.message"])
-        route, process = Journal._route, Journal._process
+        route, route_claimed = Journal._route, Journal._route_claimed
         def slow_route(self, own_addresses):
             time.sleep(0.5)  # routing that takes long enough for the others to join
             return route(self, own_addresses)
         settled = []
-        def counted_process(self):
-            result = process(self)
+        def counted_route_claimed(self):
+            result = route_claimed(self)
             settled.extend(result.filtered(lambda entry: entry.server_id.id == {server_id}).ids)
             return result
-        Journal._route, Journal._process = slow_route, counted_process
+        Journal._route, Journal._route_claimed = slow_route, counted_route_claimed
         """
     )
     fetcher = odoo.spawn_python(
