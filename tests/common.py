@@ -2,6 +2,8 @@ import importlib.util
 import json
 import os
 import socket
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from odoo.tests import TransactionCase, new_test_user
@@ -93,3 +95,36 @@ class MailCatcherCase(TransactionCase):
                 "mail_catcher_email": email,
             }
         )
+
+
+class JournalCase(MailCatcherCase):
+    """Journal entries made from raw mails as the fetch makes them (no IMAP), replying to
+    a message sent from a document."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Journal = cls.env["mail.catcher.message"]
+        cls.document = cls.env["res.partner"].create({"name": "Document"})
+        cls.sent = cls.document.message_post(
+            body="Your document", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    def reply(self, body="Thanks!", in_reply_to=None, **headers):
+        """A customer's reply to the sent message (`in_reply_to=False`: no reply headers)."""
+        mail = EmailMessage()
+        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
+        mail["To"] = headers.pop("To", "mailcatcher@company.test")
+        mail["Subject"] = headers.pop("Subject", "Re: Your document")
+        mail["Message-ID"] = headers.pop("Message_ID", make_msgid(domain="customer.test"))
+        if in_reply_to is not False:
+            mail["In-Reply-To"] = in_reply_to or self.sent.message_id
+        for name, value in headers.items():
+            mail[name.replace("_", "-")] = value
+        mail.set_content(body)
+        return mail.as_bytes()
+
+    def receive(self, *raws):
+        entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
+        self.Journal.union(*entries)._process()
+        return entries

@@ -1,4 +1,3 @@
-from email.message import EmailMessage
 from email.utils import make_msgid
 from unittest.mock import patch
 
@@ -6,40 +5,13 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..lib.mail_identity import describe
-from .common import MailCatcherCase
+from .common import JournalCase
 
 
 @tagged("post_install", "-at_install")
-class TestJournal(MailCatcherCase):
+class TestJournal(JournalCase):
     """What becomes of each received mail, told by its journal entry (no IMAP here: the
     entries are made from raw mails as the fetch makes them)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.Journal = cls.env["mail.catcher.message"]
-        cls.document = cls.env["res.partner"].create({"name": "Document"})
-        cls.sent = cls.document.message_post(
-            body="Your document", message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
-
-    def reply(self, body="Thanks!", in_reply_to=None, **headers):
-        mail = EmailMessage()
-        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
-        mail["To"] = headers.pop("To", "mailcatcher@company.test")
-        mail["Subject"] = headers.pop("Subject", "Re: Your document")
-        mail["Message-ID"] = headers.pop("Message_ID", make_msgid(domain="customer.test"))
-        if in_reply_to is not False:
-            mail["In-Reply-To"] = in_reply_to or self.sent.message_id
-        for name, value in headers.items():
-            mail[name.replace("_", "-")] = value
-        mail.set_content(body)
-        return mail.as_bytes()
-
-    def receive(self, *raws):
-        entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
-        self.Journal.union(*entries)._process()
-        return entries
 
     def test_a_reply_is_routed_by_its_headers(self):
         [entry] = self.receive(self.reply("Merci"))

@@ -6,7 +6,7 @@ import textwrap
 import time
 from datetime import date, timedelta
 
-from test_fetch_pipeline import fetch, outcome, reply_to, unseen
+from test_fetch_pipeline import fetch, make_server, outcome, reply_to, unseen
 
 DAY = 86400
 
@@ -26,27 +26,7 @@ def documents(odoo, count):
 
 def confirm_server(odoo, bench, mailbox, **options):
     """A catcher server on `mailbox`, confirmed as an admin does (Test & Confirm)."""
-    values = {
-        "name": mailbox,
-        "server_type": "imap",
-        "server": bench.info["host"],
-        "port": bench.info["imap_port"],
-        "is_ssl": False,
-        "user": mailbox,
-        "password": bench.info["password"],
-        **options,
-    }
-    if values["server_type"] == "pop":
-        values["port"] = bench.info["pop3_port"]
-    return odoo.evaluate(
-        textwrap.dedent(
-            f"""
-            server = env["fetchmail.server"].create({values!r})
-            server.button_confirm_login()
-            result = server.id
-            """
-        )
-    )
+    return make_server(odoo, bench, mailbox, 0, **options)["server"]
 
 
 def deliver(bench, mailbox, mails, total):
