@@ -6,7 +6,7 @@
     "author": "mail_catcher developers",
     "license": "LGPL-3",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["flufl.bounce"]},
+    "external_dependencies": {"python": ["flufl.bounce", "mail_parser_reply"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",

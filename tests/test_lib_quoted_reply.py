@@ -1,0 +1,69 @@
+from odoo.tests import BaseCase, tagged
+
+from ..lib.quoted_reply import fold_html, plain_text_to_html, unflow, visible_part
+
+
+@tagged("post_install", "-at_install")
+class TestQuotedReply(BaseCase):
+    """The new text told apart from what a reply quotes; no database involved. The mails
+    of each client are in test_quoted_replies."""
+
+    def test_plain_text_becomes_paragraphs_with_links(self):
+        html = plain_text_to_html(
+            "Hello,\nsee https://customer.test/a?b=1, www.customer.test and\n"
+            "paul@customer.test.\n\n<script>x</script> & co"
+        )
+        self.assertEqual(
+            html,
+            '<p>Hello,<br>see <a href="https://customer.test/a?b=1" target="_blank">'
+            'https://customer.test/a?b=1</a>, <a href="https://www.customer.test" '
+            'target="_blank">www.customer.test</a> and<br><a href="mailto:paul@customer.test" '
+            'target="_blank">paul@customer.test</a>.</p><p>&lt;script&gt;x&lt;/script&gt; '
+            "&amp; co</p>",
+        )
+
+    def test_quoted_lines_are_folded_and_answers_between_them_stay(self):
+        html = plain_text_to_html("> Can you pay on Friday?\nYes.\n> And the rest?\n>> Old\nLater.")
+        self.assertEqual(
+            html,
+            '<div data-o-mail-quote="1"><blockquote><p>Can you pay on Friday?</p></blockquote>'
+            "</div><p>Yes.</p>"
+            '<div data-o-mail-quote="1"><blockquote><p>And the rest?</p><blockquote><p>Old</p>'
+            "</blockquote></blockquote></div><p>Later.</p>",
+        )
+
+    def test_a_wrapped_attribution_is_folded_whole(self):
+        html = plain_text_to_html(
+            "Fine.\n\nOn Mon, Nov 30, 2026 at 10:00 AM Alice Martin <\n"
+            "alice@company.test> wrote:\n\n> Dear Camille"
+        )
+        self.assertEqual(visible_part(html), "<p>Fine.</p>")
+
+    def test_a_sentence_is_not_read_as_half_an_attribution(self):
+        text = "We pay today.\n30 nov. 2026 г., 12:00 Alice <alice@company.test>:\n> Hello"  # noqa: RUF001
+        self.assertIn("We pay today.", visible_part(plain_text_to_html(text)))
+
+    def test_forwards_are_not_folded(self):
+        text = "See below.\n\n-------- Message transféré --------\nDe : Paul\nObjet : x\n\nBody"
+        self.assertNotIn("data-o-mail-quote", plain_text_to_html(text))
+        html = "<div>See below.</div><div>Begin forwarded message:</div><div>From: Paul</div>"
+        self.assertEqual(fold_html(html), html)
+        quoted = "<div>Ok</div><div>On Mon, Alice wrote:</div><blockquote>Hi</blockquote>"
+        self.assertEqual(fold_html(quoted, subject="Fwd: Invoice"), quoted)
+
+    def test_html_without_quote_is_left_as_it_is(self):
+        html = '<div dir="ltr">Merci,<br>Camille</div>'
+        self.assertEqual(fold_html(html), html)
+
+    def test_an_attribution_after_a_line_break_folds_from_there(self):
+        html = fold_html(
+            "<div>Thanks!<br><br>On 30 Nov 2026, at 10:00, Alice wrote:<br>Dear Camille</div>"
+        )
+        self.assertEqual(visible_part(html), "<div><span>Thanks!</span><br></div>")
+        self.assertIn("Dear Camille", html)
+
+    def test_flowed_lines_are_joined(self):
+        self.assertEqual(
+            unflow("A long line \nwrapped.\n> quoted \n> too\n-- \nCamille"),
+            "A long line wrapped.\n> quoted too\n-- \nCamille",
+        )
