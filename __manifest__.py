@@ -22,6 +22,7 @@
         "views/mail_catcher_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mail_catcher/static/src/**/*"],
         "web.assets_tests": ["mail_catcher/static/tests/tours/**/*"],
     },
     "installable": True,

@@ -4,6 +4,7 @@ from . import test_fetch
 from . import test_health
 from . import test_imap_idle
 from . import test_journal
+from . import test_journal_views
 from . import test_lib
 from . import test_lib_quoted_reply
 from . import test_lib_routing
