@@ -12,6 +12,7 @@ signatures, forwards) is completed below.
 
 import re
 from html import escape
+from itertools import islice
 
 import lxml.html
 from lxml import etree
@@ -64,6 +65,7 @@ SIGNATURES = re.compile(
 )
 WRAP_JOIN = 2  # an attribution line may wrap once: "On …, Alice <" / "alice@x> wrote:"
 LOOKAHEAD = 6  # lines read to recognise a header block
+MAX_ATTRIBUTION = 400  # longer lines are the writer's text (and would be slow to match)
 
 
 class Kind:
@@ -91,7 +93,7 @@ def classify(lines):
         if count > 1 and first.endswith((".", "!", "?")):
             break  # a sentence of the writer's, not the first half of a wrapped line
         joined = " ".join(lines[:count])
-        if any(pattern.match(joined) for pattern in ATTRIBUTIONS):
+        if len(joined) <= MAX_ATTRIBUTION and any(p.match(joined) for p in ATTRIBUTIONS):
             return Kind.ATTRIBUTION, count
     block = "\n".join(lines[:LOOKAHEAD]) + "\n"
     if any(pattern.match(block) for pattern in HEADER_BLOCKS):
@@ -214,8 +216,8 @@ def plain_text_segments(text, subject=""):
             fold(index, end)
             visible_from = index = end
             continue
-        upcoming = [_clean(line) for line in lines[index:] if line.strip()]
-        found = classify(upcoming)
+        upcoming = (_clean(line) for line in lines[index:] if line.strip())
+        found = classify(list(islice(upcoming, LOOKAHEAD + 1)))
         if not found:
             index += 1
             continue
@@ -460,7 +462,10 @@ def fold_html(html, subject=""):
     nothing to fold or the mail is a forward."""
     if not html or not html.strip() or is_forward_subject(subject):
         return html
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html  # nothing an HTML parser can read: posted as Odoo parsed it
     walk = _Walk()
     walk.walk(root)
     if walk.forward or not walk.folded:
@@ -474,7 +479,10 @@ def visible_part(html):
     """The HTML without its folded parts: what a reader sees before "Read More"."""
     if not html or QUOTE_ATTRIBUTE not in html:
         return html
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
     for element in list(root.iterdescendants()):
         if element.get(QUOTE_ATTRIBUTE) == "1" and element.getparent() is not None:
             element.drop_tree()

@@ -55,6 +55,15 @@ class TestQuotedReply(BaseCase):
         html = '<div dir="ltr">Merci,<br>Camille</div>'
         self.assertEqual(fold_html(html), html)
 
+    def test_what_no_parser_reads_is_left_as_it_is(self):
+        for html in ("<!-- only a comment -->", "   ", ""):
+            self.assertEqual(fold_html(html), html)
+            self.assertEqual(visible_part(html), html)
+
+    def test_a_long_line_starting_like_an_attribution_is_text(self):
+        text = "On " + "and on " * 2000 + "wrote:\n> quoted"
+        self.assertIn("and on", visible_part(plain_text_to_html(text)))
+
     def test_an_attribution_after_a_line_break_folds_from_there(self):
         html = fold_html(
             "<div>Thanks!<br><br>On 30 Nov 2026, at 10:00, Alice wrote:<br>Dear Camille</div>"
