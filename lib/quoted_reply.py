@@ -53,7 +53,7 @@ FORWARDS = re.compile(
 )
 FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|tr|wg|rv|doorst|пересл)\s?:", re.IGNORECASE)
 SIGNATURES = re.compile(
-    r"^(?:--|"
+    r"^(?:--$|"
     + "|".join(
         f"(?:{MAIL_LANGUAGES[language]['sent_from']})"
         for language in LANGUAGES
@@ -65,6 +65,7 @@ SIGNATURES = re.compile(
 )
 WRAP_JOIN = 2  # an attribution line may wrap once: "On …, Alice <" / "alice@x> wrote:"
 LOOKAHEAD = 6  # lines read to recognise a header block
+SIGNATURE_WORDS = 7  # "Sent from my Samsung Galaxy smartphone" and the like
 MAX_ATTRIBUTION = 400  # longer lines are the writer's text (and would be slow to match)
 
 
@@ -87,7 +88,7 @@ def classify(lines):
         return Kind.FORWARD, 1
     if SEPARATORS.match(first):
         return Kind.HEADERS, 1
-    if SIGNATURES.match(first) and len(first) < 80:
+    if SIGNATURES.match(first) and (first == "--" or _is_short_line(first)):
         return Kind.SIGNATURE, 1
     for count in range(1, min(WRAP_JOIN, len(lines)) + 1):
         if count > 1 and first.endswith((".", "!", "?")):
@@ -103,6 +104,11 @@ def classify(lines):
         if any(pattern.match(block) for pattern in HEADER_BLOCKS):
             return Kind.HEADERS, 1
     return None
+
+
+def _is_short_line(line):
+    """ "Sent from my iPhone", not "Sent from my office in Lyon, the order follows."."""
+    return len(line.split()) <= SIGNATURE_WORDS and not line.endswith((".", "!", "?"))
 
 
 def _clean(line):

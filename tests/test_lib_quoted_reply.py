@@ -43,6 +43,47 @@ class TestQuotedReply(BaseCase):
         text = "We pay today.\n30 nov. 2026 г., 12:00 Alice <alice@company.test>:\n> Hello"  # noqa: RUF001
         self.assertIn("We pay today.", visible_part(plain_text_to_html(text)))
 
+    def test_attribution_lines_and_header_blocks_of_each_language(self):
+        starts = [
+            "On Mon, Nov 30, 2026 at 10:00 AM Alice Martin <alice@company.test> wrote:",
+            "Le lun. 30 nov. 2026 à 10:00, Alice Martin <alice@company.test> a écrit :",
+            "Op ma 30 nov. 2026 om 10:00 schreef Alice Martin <alice@company.test>:",
+            "Am Mo., 30. Nov. 2026 um 10:00 Uhr schrieb Alice Martin <alice@company.test>:",
+            "El lun, 30 nov 2026 a las 10:00, Alice Martin (<alice@company.test>) escribió:",
+            "30.11.2026, 10:00, Alice Martin <alice@company.test>:",
+            "Алиса Мартен написал(а):",  # noqa: RUF001
+            "From: Alice Martin\nSent: Monday, November 30, 2026 10:00\nTo: Camille",
+            "De : Alice Martin\nEnvoyé : lundi 30 novembre 2026 10:00\nÀ : Camille",
+            "Van: Alice Martin\nVerzonden: maandag 30 november 2026 10:00\nAan: Camille",
+            "Von: Alice Martin\nGesendet: Montag, 30. November 2026 10:00\nAn: Camille",
+            "De: Alice Martin\nEnviado: lunes, 30 de noviembre de 2026 10:00\nPara: Camille",
+            "От: Alice Martin\nОтправлено: 30 ноября 2026 г. 10:00\nКому: Camille",  # noqa: RUF001
+            "-----Original Message-----",
+            "----- Mail original -----",
+            "----- Oorspronkelijk bericht -----",
+            "________________________________\nFrom: Alice Martin\nSent: Monday\nTo: Camille",
+            "Sent from my iPhone",
+            "Envoyé de mon iPhone",
+            "Von meinem iPhone gesendet",
+            "Enviado desde mi iPhone",
+            "Отправлено с iPhone",  # noqa: RUF001
+        ]
+        for start in starts:
+            with self.subTest(start=start):
+                html = plain_text_to_html(f"Paid.\n\n{start}\n\nPlease find your document.")
+                self.assertEqual(visible_part(html), "<p>Paid.</p>")
+                self.assertIn("Please find your document.", html)
+
+    def test_the_writers_own_lines_stay_in_view(self):
+        for line in (
+            "--> the new address is below",
+            "To: the accounts team, from Camille",
+            "Sent from my office in Lyon, the signed order follows.",
+        ):
+            with self.subTest(line=line):
+                html = plain_text_to_html(f"Paid.\n{line}\nThanks")
+                self.assertNotIn("data-o-mail-quote", html)
+
     def test_forwards_are_not_folded(self):
         text = "See below.\n\n-------- Message transféré --------\nDe : Paul\nObjet : x\n\nBody"
         self.assertNotIn("data-o-mail-quote", plain_text_to_html(text))
