@@ -107,7 +107,8 @@ def classify(lines):
 
 
 def _is_short_line(line):
-    """ "Sent from my iPhone", not "Sent from my office in Lyon, the order follows."."""
+    """True for a signature line like "Sent from my iPhone", false for a sentence like
+    "Sent from my office in Lyon, the order follows."""
     return len(line.split()) <= SIGNATURE_WORDS and not line.endswith((".", "!", "?"))
 
 
@@ -289,15 +290,13 @@ def _text(element):
         return element.tail or ""
     parts = [element.text or ""]
     for child in element:
-        if not isinstance(child.tag, str):
-            pass
-        elif child.tag == "br":
+        if child.tag == "br":
             parts.append("\n")
         elif _is_block(child):
             parts.append("\n" + _text(child) + "\n")
-        else:
+        elif isinstance(child.tag, str):
             parts.append(_text(child))
-        parts.append(child.tail or "")
+        parts.append(child.tail or "")  # a comment's tail too
     return "".join(parts)
 
 
@@ -352,8 +351,8 @@ def _items(parent):
             if run:
                 items.append(_Item(run))
                 run = []
-            lined = _has_blocks(child) or child.find(".//br") is not None
-            items.append(_Item([child], child if lined else None))
+            several_lines = _has_blocks(child) or child.find(".//br") is not None
+            items.append(_Item([child], child if several_lines else None))
         else:
             run.append(child)
             if child.tag == "br":

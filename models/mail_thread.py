@@ -67,7 +67,8 @@ class MailThread(models.AbstractModel):
             message, recipients_group, msg_vals=msg_vals, render_values=render_values
         )
         body = message.body or ""
-        if not self.env.context.get("mail_catcher_routing") or body not in mail_body:
+        routed = self.env.context.get("mail_catcher_routing") and message.message_type == "email"
+        if not routed or body not in mail_body:
             return mail_body
         # The layout prints the body as it is stored, after the preview line that mail
         # clients show in their list: replace both with what the reader sees first.
