@@ -94,7 +94,13 @@ def classify(lines):
         if count > 1 and first.endswith((".", "!", "?")):
             break  # a sentence of the writer's, not the first half of a wrapped line
         joined = " ".join(lines[:count])
-        if len(joined) <= MAX_ATTRIBUTION and any(p.match(joined) for p in ATTRIBUTIONS):
+        # Every attribution ends with a colon: the patterns, slow on long lines, are
+        # tried on the few lines that do.
+        if (
+            joined.endswith(":")
+            and len(joined) <= MAX_ATTRIBUTION
+            and any(pattern.match(joined) for pattern in ATTRIBUTIONS)
+        ):
             return Kind.ATTRIBUTION, count
     block = "\n".join(lines[:LOOKAHEAD]) + "\n"
     if any(pattern.match(block) for pattern in HEADER_BLOCKS):
