@@ -6,7 +6,7 @@
     "author": "mail_catcher developers",
     "license": "LGPL-3",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["flufl_bounce", "authres"]},
+    "external_dependencies": {"python": ["flufl_bounce", "authres", "mail_parser_reply"]},
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
@@ -22,6 +22,7 @@
         "views/mail_catcher_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mail_catcher/static/src/**/*"],
         "web.assets_tests": ["mail_catcher/static/tests/tours/**/*"],
     },
     "installable": True,

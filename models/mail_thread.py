@@ -1,6 +1,12 @@
+import textwrap
+
+from markupsafe import Markup, escape
+
 from odoo import models
 from odoo.tools import html2plaintext
+from odoo.tools.mail import html_to_inner_content
 
+from ..lib.quoted_reply import readable_body, visible_part
 from .mail_catcher_message import Unroutable
 
 
@@ -39,3 +45,35 @@ class MailThread(models.AbstractModel):
                 "partner_ids": [*known, *(pid for pid in extra if pid not in known)],
             }
         return super()._notify_get_recipients(message, msg_vals, **kwargs)
+
+    def _message_parse_extract_payload(self, message, message_dict, save_original=False):
+        """A routed reply shows its writer's new text; the attribution line, the quoted
+        mail and the signature stay in the body, folded behind the chatter's Read More."""
+        payload = super()._message_parse_extract_payload(
+            message, message_dict, save_original=save_original
+        )
+        if self.env.context.get("mail_catcher_routing") and not message_dict.get("is_bounce"):
+            payload["body"] = Markup(
+                readable_body(message, payload["body"], message_dict.get("subject"))
+            )
+        return payload
+
+    def _notify_by_email_render_layout(
+        self, message, recipients_group, msg_vals=False, render_values=None
+    ):
+        """The author told of a routed reply reads its new text, not the quote of their own
+        mail: the folded parts are left out of the notification (the chatter has them)."""
+        mail_body = super()._notify_by_email_render_layout(
+            message, recipients_group, msg_vals=msg_vals, render_values=render_values
+        )
+        body = message.body or ""
+        routed = self.env.context.get("mail_catcher_routing") and message.message_type == "email"
+        if not routed or body not in mail_body:
+            return mail_body
+        # The layout prints the body as it is stored, after the preview line that mail
+        # clients show in their list: replace both with what the reader sees first.
+        visible = visible_part(body)
+        preview = textwrap.shorten(html_to_inner_content(visible), 190)
+        return mail_body.replace(escape(message.preview), escape(preview), 1).replace(
+            body, Markup(visible), 1
+        )

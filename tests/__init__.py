@@ -5,10 +5,13 @@ from . import test_first_fetch
 from . import test_health
 from . import test_imap_idle
 from . import test_journal
+from . import test_journal_views
 from . import test_lib
+from . import test_lib_quoted_reply
 from . import test_lib_routing
 from . import test_lib_sender_auth
 from . import test_poison_mail
+from . import test_quoted_replies
 from . import test_reply_to
 from . import test_routing
 from . import test_sender_auth

@@ -35,6 +35,15 @@ registry.category("web_tour.tours").add("mail_catcher_setup_tour", {
             run: "edit 127.0.0.1",
         },
         {
+            content: "An empty port shows empty, with a placeholder, not 0",
+            trigger: ".modal .o_field_widget[name='smtp_port'] input[placeholder]",
+            run() {
+                if (this.anchor.value !== "") {
+                    throw new Error(`the empty port shows "${this.anchor.value}"`);
+                }
+            },
+        },
+        {
             trigger: ".modal .o_field_widget[name='incoming_port'] input",
             run: `edit ${bench.imap}`,
         },

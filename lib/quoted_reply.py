@@ -1,0 +1,529 @@
+"""A reply's new text told apart from the mail it quotes, its attribution line ("On …
+wrote:"), the header block of Outlook-like clients and the signature, so that the chatter
+shows the customer's words and folds the rest behind Odoo's own "Read More" toggle
+(elements marked `data-o-mail-quote="1"`). Nothing is removed: folded parts stay in the
+body, only marked.
+
+The attribution lines and header blocks of English, French, Dutch, German and Spanish come
+from mail-parser-reply (`mailparser_reply`, MIT); what it lacks (Russian, Apple Mail in
+Dutch, Spanish attributions, Zimbra and Yahoo separators, "De:" without a space, phone
+signatures, forwards) is completed below.
+"""
+
+import re
+from html import escape
+from itertools import islice
+
+import lxml.html
+from lxml import etree
+from mailparser_reply.constants import MAIL_LANGUAGES
+
+QUOTE_ATTRIBUTE = "data-o-mail-quote"
+LANGUAGES = ("en", "fr", "nl", "de", "es")
+
+ATTRIBUTIONS = [
+    *(re.compile(MAIL_LANGUAGES[language]["wrote_header"]) for language in LANGUAGES),
+    re.compile(r"^El\s.+\sescribi[óo]\s?:$"),
+    re.compile(r"^Op\s.+\s(?:geschreven|schreef .+)\s?:$"),
+    re.compile(r"^.+\s(?:написал|написала|написал\(а\)|пишет)\s?:$"),  # noqa: RUF001
+    # Gmail on Android, Yandex and others: a date and a time, then the address, then ":".
+    re.compile(
+        r"^(?:[^\W\d]{2,4}\.?,\s*)?\d{1,4}[\s./-].*\d{1,2}:\d{2}.*<[^<>@\s]+@[^<>\s]+>\s?:$"
+    ),
+]
+HEADER_BLOCKS = [
+    *(re.compile(MAIL_LANGUAGES[language]["from_header"], re.IGNORECASE) for language in LANGUAGES),
+    re.compile(r"^(?:[* ]*(?:De|Envoy[ée]|[ÀA]|Objet|Date|Cc)\s?:.*\n){2,}", re.IGNORECASE),
+    re.compile(r"^(?:[* ]*(?:От|Отправлено|Кому|Тема|Дата|Копия)\s?:.*\n){2,}", re.IGNORECASE),
+]
+SEPARATORS = re.compile(
+    r"^-{2,}\s?(?:original message|message d'origine|mail original|oorspronkelijk bericht"
+    r"|oorspronkelijk e-mailbericht|urspr[üu]ngliche (?:nachricht|mail)|mensaje original"
+    r"|исходное сообщение)\s?-{2,}$",
+    re.IGNORECASE,
+)
+RULE = re.compile(r"^(?:_{10,}|-{10,})$")
+FORWARDS = re.compile(
+    r"^(?:-{2,}\s?(?:forwarded message|message transf[ée]r[ée]|doorgestuurd bericht"
+    r"|weitergeleitete nachricht|mensaje reenviado|пересылаемое сообщение)\s?-{2,}"
+    r"|(?:begin forwarded message|d[ée]but du message r[ée]exp[ée]di[ée]|begin doorgestuurd bericht"
+    r"|anfang der weitergeleiteten (?:nachricht|e-mail)|inicio del mensaje reenviado"
+    r"|начало переадресованного сообщения)\s?:)$",
+    re.IGNORECASE,
+)
+FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|tr|wg|rv|doorst|пересл)\s?:", re.IGNORECASE)
+SIGNATURES = re.compile(
+    r"^(?:--$|"
+    + "|".join(
+        f"(?:{MAIL_LANGUAGES[language]['sent_from']})"
+        for language in LANGUAGES
+        if MAIL_LANGUAGES[language].get("sent_from")
+    )
+    + r"|sent with sparrow|sent from yahoo mail|envoy[ée] de mon|verstuurd vanaf mijn"
+    r"|von meinem .{2,20} gesendet|отправлено с|отправлено из)",  # noqa: RUF001
+    re.IGNORECASE,
+)
+WRAP_JOIN = 2  # an attribution line may wrap once: "On …, Alice <" / "alice@x> wrote:"
+LOOKAHEAD = 6  # lines read to recognise a header block
+SIGNATURE_WORDS = 7  # "Sent from my Samsung Galaxy smartphone" and the like
+MAX_ATTRIBUTION = 400  # longer lines are the writer's text (and would be slow to match)
+
+
+class Kind:
+    ATTRIBUTION = "attribution"
+    HEADERS = "headers"  # an Outlook-like header block, or a separator above one
+    SIGNATURE = "signature"
+    FORWARD = "forward"
+
+
+def is_forward_subject(subject):
+    return bool(FORWARD_SUBJECT.match(subject or ""))
+
+
+def classify(lines):
+    """What the upcoming non-blank `lines` start with: (kind, number of lines it takes),
+    or None for the writer's own text."""
+    first = lines[0]
+    if FORWARDS.match(first):
+        return Kind.FORWARD, 1
+    if SEPARATORS.match(first):
+        return Kind.HEADERS, 1
+    if SIGNATURES.match(first) and (first == "--" or _is_short_line(first)):
+        return Kind.SIGNATURE, 1
+    for count in range(1, min(WRAP_JOIN, len(lines)) + 1):
+        if count > 1 and first.endswith((".", "!", "?")):
+            break  # a sentence of the writer's, not the first half of a wrapped line
+        joined = " ".join(lines[:count])
+        # Every attribution ends with a colon: the patterns, slow on long lines, are
+        # tried on the few lines that do.
+        if (
+            joined.endswith(":")
+            and len(joined) <= MAX_ATTRIBUTION
+            and any(pattern.match(joined) for pattern in ATTRIBUTIONS)
+        ):
+            return Kind.ATTRIBUTION, count
+    block = "\n".join(lines[:LOOKAHEAD]) + "\n"
+    if any(pattern.match(block) for pattern in HEADER_BLOCKS):
+        return Kind.HEADERS, 1
+    if RULE.match(first) and len(lines) > 1:
+        block = "\n".join(lines[1 : LOOKAHEAD + 1]) + "\n"
+        if any(pattern.match(block) for pattern in HEADER_BLOCKS):
+            return Kind.HEADERS, 1
+    return None
+
+
+def _is_short_line(line):
+    """True for a signature line like "Sent from my iPhone", false for a sentence like
+    "Sent from my office in Lyon, the order follows."""
+    return len(line.split()) <= SIGNATURE_WORDS and not line.endswith((".", "!", "?"))
+
+
+def _clean(line):
+    return " ".join(line.replace("\xa0", " ").split())
+
+
+# Plain text ----------------------------------------------------------------------------
+
+URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"
+    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",
+    re.IGNORECASE,
+)
+
+
+def _linked(text):
+    """Escaped text with its web addresses and mail addresses made links."""
+    out, last = [], 0
+    for match in URL.finditer(text):
+        out.append(escape(text[last : match.start()], quote=False))
+        target = match.group()
+        if "@" in target and "://" not in target:
+            href = f"mailto:{target}"
+        elif target.lower().startswith("www."):
+            href = f"https://{target}"
+        else:
+            href = target
+        out.append(f'<a href="{escape(href)}" target="_blank">{escape(target, quote=False)}</a>')
+        last = match.end()
+    out.append(escape(text[last:], quote=False))
+    return "".join(out)
+
+
+def _quote_depth(line):
+    match = re.match(r"^((?:>\s?)+)", line)
+    return match.group(1).count(">") if match else 0
+
+
+def _unquote(line):
+    return re.sub(r"^>\s?", "", line)
+
+
+def _paragraphs(lines):
+    """Readable HTML of plain-text lines: paragraphs at blank lines, `>` runs as quotes."""
+    html, paragraph, index = [], [], 0
+
+    def close():
+        if paragraph:
+            html.append("<p>{}</p>".format("<br>".join(map(_linked, paragraph))))
+            paragraph.clear()
+
+    while index < len(lines):
+        line = lines[index].rstrip()
+        if _quote_depth(line):
+            close()
+            end = index
+            while end < len(lines) and _quote_depth(lines[end]):
+                end += 1
+            inner = [_unquote(quoted) for quoted in lines[index:end]]
+            html.append(f"<blockquote>{_paragraphs(inner)}</blockquote>")
+            index = end
+            continue
+        if line.strip():
+            paragraph.append(line.strip())
+        else:
+            close()
+        index += 1
+    close()
+    return "".join(html)
+
+
+def _folded(html):
+    return f'<div {QUOTE_ATTRIBUTE}="1">{html}</div>'
+
+
+def unflow(text):
+    """RFC 3676 format=flowed: a line ending in a space goes on in the next one, at the
+    same quote depth; the signature line "-- " stays a line of its own."""
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if lines and lines[-1].endswith(" ") and _clean(lines[-1]) != "--":
+            previous = lines[-1]
+            if _quote_depth(previous) == _quote_depth(line):
+                lines[-1] = previous + re.sub(r"^(?:>\s?)*", "", line)
+                continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def plain_text_segments(text, subject=""):
+    """The lines of a plain-text reply as [(folded, lines)], in order."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if is_forward_subject(subject):
+        return [(False, lines)]
+    segments = []
+    visible_from = index = 0
+
+    def fold(start, end):
+        if start > visible_from:
+            segments.append((False, lines[visible_from:start]))
+        segments.append((True, lines[start:end]))
+
+    while index < len(lines):
+        if not lines[index].strip():
+            index += 1
+            continue
+        if _quote_depth(lines[index]):
+            end = index
+            while end < len(lines) and (_quote_depth(lines[end]) or not lines[end].strip()):
+                end += 1
+            fold(index, end)
+            visible_from = index = end
+            continue
+        upcoming = (_clean(line) for line in lines[index:] if line.strip())
+        found = classify(list(islice(upcoming, LOOKAHEAD + 1)))
+        if not found:
+            index += 1
+            continue
+        kind, count = found
+        if kind == Kind.FORWARD:
+            break
+        if kind == Kind.ATTRIBUTION:
+            end, taken = index, 0
+            while taken < count:
+                taken += bool(lines[end].strip())
+                end += 1
+            following = end
+            while following < len(lines) and not lines[following].strip():
+                following += 1
+            if following < len(lines) and _quote_depth(lines[following]):
+                while following < len(lines) and (
+                    _quote_depth(lines[following]) or not lines[following].strip()
+                ):
+                    following += 1
+                fold(index, following)
+                visible_from = index = following
+                continue
+        fold(index, len(lines))
+        return segments
+    if visible_from < len(lines):
+        segments.append((False, lines[visible_from:]))
+    return segments
+
+
+def plain_text_to_html(text, subject=""):
+    """HTML of a plain-text reply: the new text in paragraphs with links, the attribution,
+    quotes and signature folded."""
+    html = []
+    for folded, lines in plain_text_segments(text, subject):
+        rendered = _paragraphs(lines)
+        if rendered:
+            html.append(_folded(rendered) if folded else rendered)
+    return "".join(html)
+
+
+# HTML ----------------------------------------------------------------------------------
+
+BLOCKS = frozenset(
+    (
+        *("address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt"),
+        *("figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr"),
+        *("li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td"),
+        *("tfoot", "th", "thead", "tr", "ul"),
+    )
+)
+
+
+MEDIA = frozenset(("img", "video", "audio", "object", "embed", "iframe", "svg"))
+
+
+def _is_block(element):
+    return isinstance(element.tag, str) and element.tag in BLOCKS
+
+
+def _text(element):
+    """An element's text with its line breaks: <br> and block edges end a line."""
+    if not isinstance(element.tag, str):
+        return element.tail or ""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == "br":
+            parts.append("\n")
+        elif _is_block(child):
+            parts.append("\n" + _text(child) + "\n")
+        elif isinstance(child.tag, str):
+            parts.append(_text(child))
+        parts.append(child.tail or "")  # a comment's tail too
+    return "".join(parts)
+
+
+def _lines(text):
+    return [line for line in (_clean(line) for line in text.split("\n")) if line]
+
+
+def _is_quote(element):
+    return element.tag == "blockquote" or element.get(QUOTE_ATTRIBUTE) == "1"
+
+
+def _has_blocks(element):
+    return any(_is_block(child) for child in element.iterdescendants())
+
+
+class _Item:
+    """One line of a parent's content: a block element of one line, or the inline
+    elements up to a <br>; or a block of several lines, to walk into."""
+
+    def __init__(self, elements, block=None):
+        self.elements = elements
+        self.block = block
+        self.lines = [] if block is not None else _lines("".join(map(_text, elements)))
+
+    @property
+    def blank(self):
+        return not any(
+            _lines(_text(element)) or element.tag in MEDIA or element.find(".//img") is not None
+            for element in self.elements
+        )
+
+
+def _wrap_texts(parent):
+    """Put the parent's bare text pieces in spans, so that every piece can be marked."""
+    if parent.text and parent.text.strip():
+        span = etree.Element("span")
+        span.text, parent.text = parent.text, None
+        parent.insert(0, span)
+    for child in list(parent):
+        if child.tail and child.tail.strip():
+            span = etree.Element("span")
+            span.text, child.tail = child.tail, None
+            child.addnext(span)
+
+
+def _items(parent):
+    items, run = [], []
+    for child in parent:
+        if not isinstance(child.tag, str):
+            continue
+        if _is_block(child) or _has_blocks(child):
+            if run:
+                items.append(_Item(run))
+                run = []
+            several_lines = _has_blocks(child) or child.find(".//br") is not None
+            items.append(_Item([child], child if several_lines else None))
+        else:
+            run.append(child)
+            if child.tag == "br":
+                items.append(_Item(run))
+                run = []
+    if run:
+        items.append(_Item(run))
+    return items
+
+
+ALL, REST = "all", "rest"
+
+
+class _Walk:
+    def __init__(self):
+        self.folded = False
+        self.forward = False
+
+    def mark(self, items):
+        for item in items:
+            for element in item.elements:
+                element.set(QUOTE_ATTRIBUTE, "1")
+        self.folded = True
+
+    def upcoming(self, items, start):
+        lines = []
+        for item in items[start:]:
+            if item.block is not None:
+                lines.extend(_lines(_text(item.block)))
+            else:
+                lines.extend(item.lines)
+            if len(lines) > LOOKAHEAD:
+                break
+        return lines
+
+    def rule_above(self, items, start):
+        """A rule or an empty line just above a folded part goes with it (Outlook's <hr>)."""
+        while start > 0 and items[start - 1].blank:
+            start -= 1
+        return start
+
+    def walk(self, parent):
+        """Marks the quoted parts under `parent`. Returns None when what follows `parent`
+        is not quoted by it, REST when it is, ALL when `parent` itself is quoted whole."""
+        _wrap_texts(parent)
+        items = _items(parent)
+        index = 0
+        while index < len(items) and not self.forward:
+            item = items[index]
+            if item.elements[0].tag == "blockquote":
+                self.mark([item])
+                index += 1
+                continue
+            if item.block is not None:
+                own = _lines(_text(item.block))
+                found = own and classify(own)
+                if found and found[0] == Kind.ATTRIBUTION and found[1] >= len(own):
+                    # A block holding just the attribution line (Thunderbird's, Gmail's)
+                    after = self.attribution(items, index, index + 1)
+                    if after is None:
+                        return self.fold_rest(items, index)
+                    index = after
+                    continue
+                inner = self.walk(item.block)
+                if inner == ALL:
+                    return self.fold_rest(items, index)
+                if inner == REST:
+                    self.mark(items[index + 1 :])
+                    return REST
+                index += 1
+                continue
+            found = item.lines and classify(self.upcoming(items, index))
+            if not found:
+                index += 1
+                continue
+            kind, count = found
+            if kind == Kind.FORWARD:
+                self.forward = True
+                return None
+            if kind == Kind.ATTRIBUTION:
+                end, taken = index, 0
+                while end < len(items) and taken < count:
+                    taken += len(items[end].lines)
+                    end += 1
+                after = self.attribution(items, index, end)
+                if after is not None:
+                    index = after
+                    continue
+            return self.fold_rest(items, index)
+        return None
+
+    def attribution(self, items, index, end):
+        """An attribution line (items[index:end]) and the quote element right after it are
+        folded together, and the text after them stays in view (bottom posting); returns
+        where to read on, or None when no quote element follows."""
+        following = end
+        while following < len(items) and items[following].blank:
+            following += 1
+        if following == len(items) or not _is_quote(items[following].elements[0]):
+            return None
+        self.mark(items[self.rule_above(items, index) : following + 1])
+        return following + 1
+
+    def fold_rest(self, items, index):
+        start = self.rule_above(items, index)
+        self.mark(items[start:])
+        return ALL if start == 0 else REST
+
+
+def fold_html(html, subject=""):
+    """The HTML body with its quoted parts marked for folding; `html` itself when there is
+    nothing to fold or the mail is a forward."""
+    if not html or not html.strip() or is_forward_subject(subject):
+        return html
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html  # nothing an HTML parser can read: posted as Odoo parsed it
+    walk = _Walk()
+    walk.walk(root)
+    if walk.forward or not walk.folded:
+        return html
+    return (root.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root
+    )
+
+
+def visible_part(html):
+    """The HTML without its folded parts: what a reader sees before "Read More"."""
+    if not html or QUOTE_ATTRIBUTE not in html:
+        return html
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    for element in list(root.iterdescendants()):
+        if element.get(QUOTE_ATTRIBUTE) == "1" and element.getparent() is not None:
+            element.drop_tree()
+    return (root.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root
+    )
+
+
+def text_only_body(message):
+    """The text of a mail whose only body is plain text (unflowed), else None."""
+    bodies = [
+        part
+        for part in message.walk()
+        if part.get_content_maintype() == "text" and not part.is_attachment()
+    ]
+    if len(bodies) != 1 or bodies[0].get_content_type() != "text/plain":
+        return None
+    try:
+        text = bodies[0].get_content()
+    except (LookupError, UnicodeError):
+        return None
+    if (bodies[0].get_param("format") or "").lower() == "flowed":
+        text = unflow(text)
+    return text
+
+
+def readable_body(message, body, subject=""):
+    """The body to post for a reply: a plain-text mail rewritten as HTML paragraphs, an
+    HTML one as it is, both with their quoted parts marked for folding."""
+    text = text_only_body(message)
+    if text is not None:
+        return plain_text_to_html(text, subject)
+    return fold_html(body, subject)
