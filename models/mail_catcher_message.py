@@ -14,6 +14,7 @@ from ..lib.classify import is_auto_reply
 from ..lib.dsn import is_delivery_report, parse_delivery_report
 from ..lib.mail_identity import describe
 from ..lib.mime import names_in_subject, parse_mail, replace_unknown_charsets
+from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
 
@@ -293,6 +294,8 @@ class MailCatcherMessage(models.Model):
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
     def _route(self, own_addresses):
+        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
+        self = self.with_context(**SEND_PROMPTLY)
         server = self.server_id
         message = self._email_message()
         thread = self.env["mail.thread"].with_context(
@@ -665,6 +668,8 @@ class MailCatcherMessage(models.Model):
     def _assign(self, document):
         """Post the mail on a document chosen by an admin, as if it had been routed there."""
         self.ensure_one()
+        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
+        self = self.with_context(**SEND_PROMPTLY)
         message = self._email_message()
         thread = self.env["mail.thread"].with_context(mail_catcher_routing=True)
         msg_dict = thread.message_parse(message, save_original=self.server_id.original)

@@ -8,6 +8,7 @@ from . import test_lib
 from . import test_lib_routing
 from . import test_reply_to
 from . import test_routing
+from . import test_sending
 from . import test_settings
 from . import test_setup_wizard
 from . import test_templates
