@@ -87,7 +87,9 @@ def people(production, admin):
 
 
 def run_fetch_cron(admin):
-    """Runs "Mail Catcher: fetch replies" at once, as its schedule would."""
+    """Runs "Mail Catcher: fetch replies" at once, as its schedule would. Only for the
+    two tests whose subject is that run itself (what it records, what it leaves alone);
+    everywhere else the watcher fetches, as in production."""
     admin("ir.cron", "method_direct_trigger", [admin.ref("mail_catcher.ir_cron_fetch_replies")])
 
 
