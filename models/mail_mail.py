@@ -23,6 +23,19 @@ UNREACHABLE_RETRY = timedelta(minutes=1)
 UNREACHABLE_KEPT = timedelta(days=1)
 
 
+def run_apart(dbname, method, *args):
+    """Runs mail.mail's `method` in a transaction of its own, from a hook that runs inside
+    another transaction's commit: whatever happens is logged, nothing raised there (the
+    fetch that committed goes on). Returns whether it committed."""
+    try:
+        with Registry(dbname).cursor() as cr:
+            getattr(api.Environment(cr, SUPERUSER_ID, {})["mail.mail"], method)(*args)
+    except Exception:
+        _logger.warning("mail.mail %s%s failed", method, args, exc_info=True)
+        return False
+    return True
+
+
 class MailMail(models.Model):
     _inherit = "mail.mail"
 
@@ -80,15 +93,9 @@ class MailMail(models.Model):
 
         @self.env.cr.postcommit.add
         def send_committed_mails():
-            try:
-                with Registry(dbname).cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["mail.mail"]._mail_catcher_send_committed(mail_ids)
-            except Exception:
-                # The fetch that committed goes on; the mails are still in the queue.
-                _logger.warning("Prompt sending failed: the mail queue sends them", exc_info=True)
-                with Registry(dbname).cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {})["mail.mail"]._mail_catcher_retry_later()
+            # Failing, the mails are still in the queue: wake it in a while.
+            if not run_apart(dbname, "_mail_catcher_send_committed", mail_ids):
+                run_apart(dbname, "_mail_catcher_retry_later")
 
     @api.model
     def _mail_catcher_send_committed(self, mail_ids):
