@@ -60,6 +60,7 @@ class TestHealth(MailCatcherCase):
     def test_failed_mails_without_a_server_count_on_the_server_that_sends_them(self):
         """Notifications get their server only when sent: the one whose From filter
         takes their sender."""
+        self.env["ir.mail_server"].search([]).active = False
         ours = self.env["ir.mail_server"].create(
             {"name": "Ours", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
         )
