@@ -15,6 +15,10 @@ _logger = logging.getLogger(__name__)
 # its transaction commits. Odoo runs every cron as a server action whose context says
 # `mail_notify_force_send=False`, so without this, the email that tells a user of a
 # customer's reply would wait for "Mail: Email Queue Manager" (hourly by default).
+# Sent after the commit by the process that routed, rather than by waking the mail queue:
+# with one cron worker, as is common, the queue would run only once the whole fetch is
+# over (up to its time budget for a large batch); and sent inside the routing transaction,
+# an SMTP failure could roll back posted replies.
 SEND_PROMPTLY = {"mail_notify_force_send": True, "mail_catcher_send_promptly": True}
 # While the outgoing server cannot be reached, the mail queue tries again this often.
 UNREACHABLE_RETRY = timedelta(minutes=1)
