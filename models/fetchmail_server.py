@@ -23,6 +23,7 @@ from ..lib.connection_errors import (
 )
 from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
 from .mail_catcher_message import ROUTING_CHUNK
+from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
 
@@ -732,7 +733,7 @@ class FetchmailServer(models.Model):
         admins = self.env.ref("base.group_system").users.filtered(
             lambda user: user.active and not user.share and user.email
         )
-        self.sudo().message_post(
+        self.sudo().with_context(**SEND_PROMPTLY).message_post(
             subject=subject,
             body=body,
             partner_ids=admins.partner_id.ids,

@@ -18,6 +18,7 @@ from ..lib.mail_identity import describe, storable
 from ..lib.mime import mime_shape, names_in_subject, parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
+from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
 
@@ -437,6 +438,8 @@ class MailCatcherMessage(models.Model):
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
     def _route(self, own_addresses):
+        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
+        self = self.with_context(**SEND_PROMPTLY)
         server = self.server_id
         message = self._email_message()
         over_limit = self._over_limits(message)
@@ -932,6 +935,8 @@ class MailCatcherMessage(models.Model):
             ) from error
 
     def _post_on(self, document):
+        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
+        self = self.with_context(**SEND_PROMPTLY)
         message = self._email_message()
         thread = self.env["mail.thread"].with_context(mail_catcher_routing=True)
         msg_dict = thread.message_parse(message, save_original=self.server_id.original)

@@ -308,6 +308,25 @@ class Bench:
             self.info["dovecot_pid"] = None
             self._save()
 
+    def stop_smtp(self) -> None:
+        """Cut the SMTP server, e.g. to test how Odoo copes with its outgoing server going
+        away: connections to its port are refused until start_smtp()."""
+        if self._smtp_proc is not None:
+            self._smtp_proc.terminate()
+            self._smtp_proc.wait(STOP_TIMEOUT)
+            self._smtp_proc = None
+        else:
+            terminate(self.info.get("smtp_pid"), "smtp-serve")
+        self.info["smtp_pid"] = None
+        self._save()
+
+    def start_smtp(self) -> None:
+        """(Re)start the SMTP server on the port already chosen."""
+        if pid_alive(self.info.get("smtp_pid"), "smtp-serve"):
+            return
+        self._start_smtp()
+        self._save()
+
     def start_dovecot(self) -> None:
         """(Re)start Dovecot on the ports and mail folder already chosen."""
         if pid_alive(self.info.get("dovecot_pid"), str(self.conf)):
@@ -485,6 +504,16 @@ class Bench:
             sender = email.utils.parseaddr(from_header)[1] or "bench@bench.test"
         with smtplib.SMTP(self.info["host"], self.info["smtp_port"], timeout=30) as smtp:
             smtp.sendmail(sender, [to] if isinstance(to, str) else to, raw)
+
+    def deliver_lmtp(self, raw: bytes | EmailMessage, to: str) -> None:
+        """Hand a mail straight to Dovecot, as the catcher's provider would receive it,
+        whatever becomes of the SMTP server that Odoo sends through."""
+        if isinstance(raw, EmailMessage):
+            raw = raw.as_bytes(policy=email.policy.SMTP)
+        raw = re.sub(rb"\r?\n", b"\r\n", raw)
+        sender = email.utils.parseaddr(BytesHeaderParser().parsebytes(raw).get("From", ""))[1]
+        with smtplib.LMTP(self.info["host"], self.info["lmtp_port"], timeout=30) as lmtp:
+            lmtp.sendmail(sender or "bench@bench.test", [to], raw)
 
     def clear(self, user: str, folder: str = "INBOX") -> None:
         """Empty a mailbox, so a test starts from a known state."""

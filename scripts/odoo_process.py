@@ -125,15 +125,42 @@ class OdooServer:
                 time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer within 120 s; see {self.log_path}")
 
-    def spawn_watcher(self, log_path, *args):
+    def write_config(self, path):
+        """An odoo.conf as an admin writes one for this database's server; returns its path."""
+        path = Path(path)
+        path.write_text(
+            "[options]\n"
+            f"addons_path = {self.addons_path}\n"
+            "db_host = 127.0.0.1\n"
+            f"db_user = {os.environ.get('USER') or 'root'}\n"
+        )
+        return path
+
+    def start_production(self, config):
+        """Serves the database as production runs Odoo: from its odoo.conf, in
+        multi-process mode with two HTTP workers and one cron worker."""
+        return self.start("-c", str(config), "--workers=2", max_cron_threads=1)
+
+    def spawn_watcher(self, log_path, *args, config=None):
         """Starts the addon's `mail_catcher_watch` command on the database; returns the
-        running process."""
+        running process. With `config`, exactly as the README's systemd unit starts it."""
+        if config:
+            odoo_home = os.environ.get("ODOO_HOME", "/opt/odoo")
+            command = [
+                sys.executable,
+                f"{odoo_home}/odoo-bin",
+                f"--addons-path={self.addons_path}",
+                "mail_catcher_watch",
+                "-c",
+                str(config),
+                "-d",
+                self.database,
+                *args,
+            ]
+        else:
+            command = self.command(*args, subcommand=["mail_catcher_watch"])
         with open(log_path, "ab") as log:
-            return subprocess.Popen(
-                self.command(*args, subcommand=["mail_catcher_watch"]),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
     @staticmethod
     def stop_process(process, timeout=30):

@@ -15,6 +15,7 @@ from . import test_quoted_replies
 from . import test_reply_to
 from . import test_routing
 from . import test_sender_auth
+from . import test_sending
 from . import test_settings
 from . import test_setup_wizard
 from . import test_templates

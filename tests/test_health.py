@@ -57,6 +57,26 @@ class TestHealth(MailCatcherCase):
         server.invalidate_recordset()
         self.assertEqual(server.mail_catcher_exception_count, 0)
 
+    def test_failed_mails_without_a_server_count_on_the_server_that_sends_them(self):
+        """Notifications get their server only when sent: the one whose From filter
+        takes their sender."""
+        self.env["ir.mail_server"].search([]).active = False
+        ours = self.env["ir.mail_server"].create(
+            {"name": "Ours", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
+        )
+        other = self.env["ir.mail_server"].create(
+            {"name": "Other", "smtp_host": "127.0.0.1", "from_filter": "elsewhere.test"}
+        )
+        failed = self.env["mail.mail"].create(
+            {"body_html": "x", "email_to": "a@b.test", "email_from": "alice@company.test"}
+        )
+        failed.state = "exception"
+        self.assertEqual(
+            (ours.mail_catcher_exception_count, other.mail_catcher_exception_count), (1, 0)
+        )
+        action = ours.action_mail_catcher_open_exceptions()
+        self.assertEqual(self.env["mail.mail"].search(action["domain"]), failed)
+
     def test_the_last_successful_send_is_remembered(self):
         server = self.env["ir.mail_server"].create({"name": "SMTP", "smtp_host": "127.0.0.1"})
         mail = self.env["mail.mail"].create(

@@ -1,18 +1,24 @@
-"""The seed's story, end to end, on a real Odoo server process, real SMTP and real IMAP:
-a user sends an invoice (or a purchase order) by email, the customer answers from their
-mailbox, the catcher's cron brings the answer into the document's chatter, and the user
-is told as their preferences say."""
+"""The seed's story, end to end, on Odoo run as production runs it (the `production`
+fixture: `--workers 2 --max-cron-threads 1` and the IMAP IDLE watcher), real SMTP and
+real IMAP: a user sends an invoice (or a purchase order) by email, the customer answers
+from their mailbox, the answer reaches the document's chatter and the user as their
+preferences say, and the conversation goes on by email. Nothing is run by hand: no cron,
+no mail queue; the two tests that run the fetch cron say why."""
 
 import email.utils
 import re
 import time
 
 import pytest
-from conftest import REPO
+from conftest import REPO, wait_for
 from odoo_process import RpcError
 from reply_as_customer import build_reply, plain_text
 
 CATCHER = "mailcatcher@company.test"
+# Generous for a loaded machine: the watcher sees a reply in about half a second, the
+# fetch and the sending of its notifications take about a second more. Queued for the
+# mail queue instead, a notification would wait up to an hour.
+WITHIN = 60
 CUSTOMER = "camille@customer.test"
 SUPPLIER = "jan@supplier.test"
 
@@ -27,16 +33,16 @@ def is_catcher_address(header):
 
 
 @pytest.fixture(scope="module")
-def admin(odoo):
-    session = odoo.login("admin", "admin")
+def admin(production):
+    session = production.login("admin", "admin")
     # wkhtmltopdf fetches the invoice's assets from this address.
-    session("ir.config_parameter", "set_param", "web.base.url", odoo.url)
-    session("ir.config_parameter", "set_param", "report.url", odoo.url)
+    session("ir.config_parameter", "set_param", "web.base.url", production.url)
+    session("ir.config_parameter", "set_param", "report.url", production.url)
     return session
 
 
 @pytest.fixture(scope="module")
-def people(odoo, admin):
+def people(production, admin):
     """Alice wants every reply by email; Bob handles them in Odoo."""
     groups = [
         admin.ref("base.group_user"),
@@ -66,8 +72,8 @@ def people(odoo, admin):
     )
     product = admin("product.product", "create", {"name": "Recycled paper", "type": "consu"})
     return {
-        "alice": odoo.login("alice", "alice-password"),
-        "bob": odoo.login("bob", "bob-password"),
+        "alice": production.login("alice", "alice-password"),
+        "bob": production.login("bob", "bob-password"),
         "alice_partner": admin("res.users", "read", [users["alice"]], ["partner_id"])[0][
             "partner_id"
         ][0],
@@ -80,19 +86,37 @@ def people(odoo, admin):
     }
 
 
-def run_cron(admin, xmlid):
-    admin("ir.cron", "method_direct_trigger", [admin.ref(xmlid)])
+def run_fetch_cron(admin):
+    """Runs "Mail Catcher: fetch replies" at once, as its schedule would. Only for the
+    two tests whose subject is that run itself (what it records, what it leaves alone);
+    everywhere else the watcher fetches, as in production."""
+    admin("ir.cron", "method_direct_trigger", [admin.ref("mail_catcher.ir_cron_fetch_replies")])
 
 
-def send_mail_queue(admin):
-    run_cron(admin, "mail.ir_cron_mail_scheduler_action")
+def routed(admin, reply, fields=("model", "res_id", "author_id", "body", "attachment_ids")):
+    """The reply's message once it is posted (the watcher wakes the fetch)."""
+    return wait_for(
+        lambda: admin(
+            "mail.message", "search_read", [("message_id", "=", reply["Message-ID"])], list(fields)
+        ),
+        WITHIN,
+        f"the reply {reply['Subject']!r} posted",
+    )
 
 
-def fetch_replies(admin, bench, reply):
-    """The reply is in the catcher's mailbox; the cron takes it from there."""
-    bench.wait_for_messages(CATCHER, predicate=lambda m: m["Message-ID"] == reply["Message-ID"])
-    run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
-    send_mail_queue(admin)
+def journaled(admin, message_ids):
+    """The journal entries of these mails, once every one of them is settled."""
+
+    def settled():
+        entries = admin(
+            "mail.catcher.message",
+            "search_read",
+            [("message_id", "in", message_ids), ("state", "!=", "received")],
+            ["message_id", "state", "kind", "route", "model", "res_id", "reason"],
+        )
+        return entries if len(entries) == len(message_ids) else None
+
+    return wait_for(settled, WITHIN, "the mails journaled and routed")
 
 
 def reply_as(bench, who, original, text, attachments=()):
@@ -126,7 +150,9 @@ def posted_invoice(session, partner, line, price):
     return invoice, number
 
 
-def test_invoice_sent_replied_and_routed(bench, admin, people):
+def test_invoice_sent_replied_and_answered_by_email(bench, production, admin, people):
+    """The acceptance run: every step is a user's or a mail's, and each is timed out well
+    under what the hourly mail queue or the 5-minute poll would take."""
     alice = people["alice"]
     invoice, number = posted_invoice(alice, people["customer"], "Consulting", 300)
 
@@ -134,9 +160,8 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
     action = alice("account.move", "action_invoice_sent", [invoice])
     wizard = alice("account.move.send.wizard", "create", {}, context=action["context"])
     alice("account.move.send.wizard", "action_send_and_print", [wizard], context=action["context"])
-    send_mail_queue(admin)
     [sent] = bench.wait_for_messages(
-        CUSTOMER, predicate=lambda m: number in str(m["Subject"]), timeout=60
+        CUSTOMER, predicate=lambda m: number in str(m["Subject"]), timeout=WITHIN
     )
     assert address(sent["From"]) == "alice@company.test"
     assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
@@ -151,7 +176,8 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
     chatter = messages_of(alice, "account.move", invoice)
     assert any(m["author_id"][0] == people["alice_partner"] for m in chatter)
 
-    # 2. Camille answers from her mailbox, quoting the mail and attaching a file.
+    # 2. Camille answers from her mailbox, through SMTP, quoting the mail and attaching a
+    #    file; nobody fetches: the watcher sees it arrive and wakes the fetch cron.
     reply = reply_as(
         bench,
         CUSTOMER,
@@ -161,30 +187,40 @@ def test_invoice_sent_replied_and_routed(bench, admin, people):
     )
     assert reply["In-Reply-To"] == sent["Message-ID"]
 
-    # 3. The cron brings the answer into the invoice's chatter, and only there.
-    fetch_replies(admin, bench, reply)
-    routed = admin(
-        "mail.message",
-        "search_read",
-        [("message_id", "=", reply["Message-ID"])],
-        ["model", "res_id", "author_id", "body", "attachment_ids"],
-    )
-    assert len(routed) == 1, routed
-    [routed] = routed
-    assert (routed["model"], routed["res_id"]) == ("account.move", invoice)
-    assert routed["author_id"][0] == people["customer"]
-    assert "je paierai vendredi" in routed["body"]
-    attachments = admin("ir.attachment", "read", routed["attachment_ids"], ["name"])
+    # 3. The answer is in the invoice's chatter, and only there.
+    answered = routed(admin, reply)
+    assert len(answered) == 1, answered
+    [answered] = answered
+    assert (answered["model"], answered["res_id"]) == ("account.move", invoice)
+    assert answered["author_id"][0] == people["customer"]
+    assert "je paierai vendredi" in answered["body"]
+    attachments = admin("ir.attachment", "read", answered["attachment_ids"], ["name"])
     assert [a["name"] for a in attachments] == ["bon-de-commande.txt"]
     bodies = " ".join(m["body"] for m in messages_of(alice, "account.move", invoice))
     assert "not a draft" not in bodies, "no bot note on a routed reply"
+    assert "new mail, fetch cron triggered" in production.watcher_log.read_text()
 
-    # 4. Alice, who handles notifications by email, gets the answer in her mailbox.
-    bench.wait_for_messages(
+    # 4. Alice (« Tous les messages ») gets it in her mailbox, without the mail queue.
+    [notification] = bench.wait_for_messages(
         "alice@company.test",
         predicate=lambda m: "je paierai vendredi" in plain_text(m),
-        timeout=60,
+        timeout=WITHIN,
     )
+    assert is_catcher_address(notification["Reply-To"]), notification["Reply-To"]
+
+    # 5. Alice answers from her mailbox, through SMTP: her answer is on the invoice, by
+    #    her, and reaches Camille's mailbox.
+    answer = reply_as(bench, "alice@company.test", notification, "Parfait, merci Camille.")
+    assert address(answer["To"]) == address(notification["Reply-To"])
+    [posted] = routed(admin, answer)
+    assert (posted["model"], posted["res_id"]) == ("account.move", invoice)
+    assert posted["author_id"][0] == people["alice_partner"]
+    [received] = bench.wait_for_messages(
+        CUSTOMER, predicate=lambda m: "Parfait, merci Camille" in plain_text(m), timeout=WITHIN
+    )
+    assert address(received["From"]) == "alice@company.test"
+    assert is_catcher_address(received["Reply-To"]), received["Reply-To"]
+    assert production.watcher.poll() is None, "the watcher keeps running"
 
 
 def test_purchase_order_sent_replied_and_in_the_inbox(bench, admin, people):
@@ -203,23 +239,16 @@ def test_purchase_order_sent_replied_and_in_the_inbox(bench, admin, people):
     action = bob("purchase.order", "action_rfq_send", [order])
     composer = bob("mail.compose.message", "create", {}, context=action["context"])
     bob("mail.compose.message", "action_send_mail", [composer], context=action["context"])
-    send_mail_queue(admin)
     [sent] = bench.wait_for_messages(
-        SUPPLIER, predicate=lambda m: name in str(m["Subject"]), timeout=60
+        SUPPLIER, predicate=lambda m: name in str(m["Subject"]), timeout=WITHIN
     )
     assert address(sent["From"]) == "bob@company.test"
     assert is_catcher_address(sent["Reply-To"]), sent["Reply-To"]
 
     reply = reply_as(bench, SUPPLIER, sent, "Levering volgende week.")
-    fetch_replies(admin, bench, reply)
-    [routed] = admin(
-        "mail.message",
-        "search_read",
-        [("message_id", "=", reply["Message-ID"])],
-        ["model", "res_id", "author_id"],
-    )
-    assert (routed["model"], routed["res_id"]) == ("purchase.order", order)
-    assert routed["author_id"][0] == people["supplier"]
+    [answered] = routed(admin, reply, ["model", "res_id", "author_id"])
+    assert (answered["model"], answered["res_id"]) == ("purchase.order", order)
+    assert answered["author_id"][0] == people["supplier"]
 
     # Bob handles notifications in Odoo: the answer waits in his inbox, naming the order.
     inbox = bob(
@@ -229,9 +258,9 @@ def test_purchase_order_sent_replied_and_in_the_inbox(bench, admin, people):
         ["model", "res_id", "record_name"],
     )
     assert inbox == [
-        {"id": routed["id"], "model": "purchase.order", "res_id": order, "record_name": name}
+        {"id": answered["id"], "model": "purchase.order", "res_id": order, "record_name": name}
     ]
-    time.sleep(1)  # let a wrongly queued email reach the mailbox before looking
+    time.sleep(2)  # let a wrongly sent email reach the mailbox before looking
     assert not [m for m in bench.messages("bob@company.test") if "Levering" in plain_text(m)]
 
 
@@ -240,7 +269,9 @@ def test_catcher_that_cannot_log_in_says_so(admin, people):
     [password] = [s["password"] for s in admin("fetchmail.server", "read", server, ["password"])]
     admin("fetchmail.server", "write", server, {"password": "wrong"})
     try:
-        run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
+        # What this test is about: the fetch cron's run, as its schedule runs it, names
+        # the failure (the watcher, whose own login fails, only retries).
+        run_fetch_cron(admin)
         [state] = admin("fetchmail.server", "read", server, ["catcher_last_error"])
         assert "refused the login" in state["catcher_last_error"]
         admin("fetchmail.server", "set_draft", server)
@@ -271,7 +302,6 @@ def test_without_catcher_replies_go_to_the_user(bench, admin, people):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        send_mail_queue(admin)
         [sent] = bench.wait_for_messages(
             CUSTOMER, predicate=lambda m: "Un mot sans catcher" in plain_text(m)
         )
@@ -281,7 +311,9 @@ def test_without_catcher_replies_go_to_the_user(bench, admin, people):
         stray = reply_as(bench, CUSTOMER, sent, "Personne ne me lira ici.")
         bench.deliver(stray, CATCHER)
         bench.wait_for_messages(CATCHER, predicate=lambda m: m["Message-ID"] == stray["Message-ID"])
-        run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
+        # What this test is about: the fetch cron, run as its schedule would, leaves
+        # the mailbox of a company without a catcher alone.
+        run_fetch_cron(admin)
         assert not admin("mail.message", "search", [("message_id", "=", stray["Message-ID"])])
     finally:
         bench.clear(CATCHER)
@@ -308,7 +340,6 @@ def test_replies_without_threading_headers_still_find_their_invoice(bench, admin
         message_type="comment",
         subtype_xmlid="mail.mt_comment",
     )
-    send_mail_queue(admin)
     [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
 
     by_token = build_reply(sent, CUSTOMER, "Sans en-têtes.", threading_headers=False)
@@ -317,17 +348,7 @@ def test_replies_without_threading_headers_still_find_their_invoice(bench, admin
     by_subject = build_reply(sent, CUSTOMER, "Par le sujet.", threading_headers=False)
     by_subject.replace_header("To", CATCHER)
     bench.deliver(by_subject, CATCHER)
-    for reply in (by_token, by_subject):
-        bench.wait_for_messages(
-            CATCHER, predicate=lambda m, r=reply: m["Message-ID"] == r["Message-ID"]
-        )
-    run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
-    entries = admin(
-        "mail.catcher.message",
-        "search_read",
-        [("message_id", "in", [by_token["Message-ID"], by_subject["Message-ID"]])],
-        ["message_id", "state", "route", "model", "res_id"],
-    )
+    entries = journaled(admin, [by_token["Message-ID"], by_subject["Message-ID"]])
     routes = {entry["message_id"]: entry for entry in entries}
     assert routes[by_token["Message-ID"]]["route"] == "token"
     assert routes[by_subject["Message-ID"]]["route"] == "subject"
@@ -360,14 +381,7 @@ def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, peo
     report_id = email.utils.make_msgid(domain="mx.customer.test")
     raw = raw.replace(b"<20261130081201.4Xk2@mx.customer.test>", report_id.encode())
     bench.deliver(raw, CATCHER)
-    bench.wait_for_messages(CATCHER, predicate=lambda m: "Undelivered" in str(m["Subject"]))
-    run_cron(admin, "mail_catcher.ir_cron_fetch_replies")
-    [entry] = admin(
-        "mail.catcher.message",
-        "search_read",
-        [("message_id", "=", report_id)],
-        ["state", "kind", "model", "res_id", "reason"],
-    )
+    [entry] = journaled(admin, [report_id])
     assert (entry["state"], entry["kind"]) == ("routed", "bounce")
     assert (entry["model"], entry["res_id"]) == ("account.move", invoice)
     assert "gone@customer.test" in entry["reason"] and "5.1.1" in entry["reason"]
@@ -408,3 +422,58 @@ def test_setup_wizard_round_trip(bench, admin):
     )
     assert entry["state"] == "ignored" and not entry["mail_message_id"]
     assert not admin("mail.message", "search", [("message_id", "=", entry["message_id"])])
+
+
+def test_notifications_wait_while_the_smtp_server_is_down(bench, admin, people):
+    """The outgoing server stops during a burst of replies: the replies are still posted,
+    their notifications wait as failed mails on the Outgoing Mail Health board, and
+    leave on their own once the server is back."""
+    alice = people["alice"]
+    invoice, number = posted_invoice(alice, people["customer"], "Maintenance", 450)
+    alice(
+        "account.move",
+        "message_post",
+        [invoice],
+        body=f"Invoice {number}",
+        subject=f"Invoice {number}",
+        partner_ids=[people["customer"]],
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
+    [server] = admin("ir.mail_server", "search", [("from_filter", "=", "company.test")])
+
+    def failed_on_the_board():
+        admin_view = admin("ir.mail_server", "read", [server], ["mail_catcher_exception_count"])
+        return admin_view[0]["mail_catcher_exception_count"]
+
+    failed_before = failed_on_the_board()
+    texts = [f"Burst {number} #{index}" for index in range(5)]
+    bench.stop_smtp()
+    try:
+        # The customer's provider still takes their replies into the catcher's mailbox.
+        replies = [build_reply(sent, CUSTOMER, text) for text in texts]
+        for reply in replies:
+            bench.deliver_lmtp(reply, address(reply["To"]))
+        entries = journaled(admin, [reply["Message-ID"] for reply in replies])
+        assert {entry["state"] for entry in entries} == {"routed"}
+        wait_for(
+            lambda: failed_on_the_board() >= failed_before + len(texts),
+            WITHIN,
+            "the notifications counted as failed on the health board",
+        )
+    finally:
+        bench.start_smtp()
+    # Nobody retries them: the mail queue does, within a minute of the failure.
+    arrived = bench.wait_for_messages(
+        "alice@company.test",
+        count=len(texts),
+        predicate=lambda m: any(text in plain_text(m) for text in texts),
+        timeout=150,
+    )
+    assert sorted(t for t in texts for m in arrived if t in plain_text(m)) == texts
+    wait_for(
+        lambda: failed_on_the_board() == failed_before,
+        WITHIN,
+        "the board clear again",
+    )
