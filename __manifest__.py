@@ -24,6 +24,4 @@
     "assets": {
         "web.assets_tests": ["mail_catcher/static/tests/tours/**/*"],
     },
-    "installable": True,
-    "application": False,
 }
