@@ -87,12 +87,17 @@ class TestJournal(JournalCase):
             b"In-Reply-To: " + self.sent.message_id.encode() + b"\r\n"
             b"Content-Type: text/plain; charset=klingon\r\n\r\nd\xe9j\xe0 pay\xe9\r\n"
         )
-        entries = self.receive(truncated, wrong_charset)
-        for entry in entries:
-            self.assertIn(entry.state, ("routed", "quarantined", "ignored", "failed"))
-            self.assertTrue(entry.raw_attachment_id)
-        self.assertEqual(entries[1].state, "routed")
-        self.assertIn("pay", entries[1].mail_message_id.body)
+        truncated_entry, wrong_charset_entry = self.receive(truncated, wrong_charset)
+        self.assertRecordValues(
+            truncated_entry | wrong_charset_entry,
+            [
+                {"state": "routed", "model": "res.partner", "res_id": self.document.id},
+                {"state": "routed", "model": "res.partner", "res_id": self.document.id},
+            ],
+        )
+        self.assertTrue(truncated_entry.raw_attachment_id)
+        self.assertTrue(wrong_charset_entry.raw_attachment_id)
+        self.assertIn("pay", wrong_charset_entry.mail_message_id.body)
 
     def test_a_mail_that_breaks_routing_fails_then_is_quarantined(self):
         # A mock stands in for a fault Odoo cannot be made to raise on demand here.
