@@ -1,11 +1,18 @@
+import sys
 import time
+from pathlib import Path
 from unittest import TestCase
-
-from poison_mails import many_parts, nested_forwards, nul_in_encoded_subject
 
 from lib.mail_identity import describe, storable
 from lib.mime import mime_shape, parse_mail, repair_structure
 from lib.time_limit import TimeLimitExceeded, time_limit
+
+# Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
+# imports Odoo: import it as a top-level module instead (appended, so that `lib` stays the
+# repository's lib/).
+sys.path.append(str(Path(__file__).parents[1]))
+
+from poison_mails import many_parts, nested_forwards, nul_in_encoded_subject
 
 
 class TestPoisonMailHelpers(TestCase):

@@ -1,6 +1,15 @@
+import sys
 from email import message_from_bytes
 from email.policy import SMTP
+from pathlib import Path
 from unittest import TestCase
+
+from lib.sender_auth import authserv_id_matches, from_domain, sender_verdict, trusted_results
+
+# Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
+# imports Odoo: import it as a top-level module instead (appended, so that `lib` stays the
+# repository's lib/).
+sys.path.append(str(Path(__file__).parents[1]))
 
 from auth_results import (
     GMAIL_FAIL,
@@ -12,8 +21,6 @@ from auth_results import (
     OUTLOOK_PASS,
     OVH_DKIM,
 )
-
-from lib.sender_auth import authserv_id_matches, from_domain, sender_verdict, trusted_results
 
 FROM = ["Anna <anna@customer.test>"]
 
