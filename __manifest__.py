@@ -25,6 +25,4 @@
         "web.assets_backend": ["mail_catcher/static/src/**/*"],
         "web.assets_tests": ["mail_catcher/static/tests/tours/**/*"],
     },
-    "installable": True,
-    "application": False,
 }

@@ -426,7 +426,7 @@ class FetchmailServer(models.Model):
         due = self.env["mail.catcher.message"]._due_for_retry(self)
         if due:
             self._catcher_tell_quarantined(due._route_in_transactions(states=("failed",)))
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit # retries kept
         return done, remaining
 
     def _catcher_fetch_imap(self, connection, deadline):
@@ -468,7 +468,7 @@ class FetchmailServer(models.Model):
             self._imap_acknowledge(connection, [item["uid"] for item in fetched], entries)
             done += len(batch)
             self.write({"imap_last_uid": str(batch[-1]), "catcher_backlog": len(uids) - done})
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: UIDs done
         return done, len(uids) - done
 
     def _catcher_fetch_pop(self, connection, deadline):
@@ -499,7 +499,7 @@ class FetchmailServer(models.Model):
                 if uidl not in journaled
             ]
             self._catcher_journal_and_route(fetched)
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: batch done
             # The journal has them all: delete them, failed ones too (QUIT applies it).
             for num, _uidl in batch:
                 connection.dele(num)
@@ -588,13 +588,13 @@ class FetchmailServer(models.Model):
         if not fetched:
             return Journal
         entries = Journal._journal(self, fetched)
-        self.env.cr.commit()
+        self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: journaled
         batch = Journal.union(*entries)
         if len(batch) > ROUTING_CHUNK:
             # A free cron worker takes a share of the routing (_cron_route_received).
             self.env.ref("mail_catcher.ir_cron_route_received").sudo()._trigger()
         self._catcher_tell_quarantined(batch._route_in_transactions(wait=30))
-        self.env.cr.commit()
+        self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: routed
         return entries
 
     def _imap_acknowledge(self, connection, uids, entries):
@@ -657,7 +657,7 @@ class FetchmailServer(models.Model):
             {"catcher_backlog": backlog, "catcher_fetch_running_since": fields.Datetime.now()}
         )
         if backlog:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit # backlog shown
 
     def _catcher_check_last_fetch_ended(self):
         """The fetch lock is ours: a fetch still marked running has stopped for good."""
@@ -751,7 +751,7 @@ class FetchmailServer(models.Model):
     @api.model
     def _catcher_servers(self):
         """The companies' confirmed catcher servers."""
-        companies = self.env["res.company"].sudo().search([])
+        companies = self.env["res.company"].sudo().search([("mail_catcher_server_id", "!=", False)])
         return companies.mail_catcher_server_id.filtered(lambda server: server.state == "done")
 
     @api.model

@@ -75,7 +75,7 @@ class MailMail(models.Model):
                                         FOR UPDATE SKIP LOCKED)""",
                         [fields.Datetime.now(), mail_server.id],
                     )
-            except TransactionRollbackError:
+            except TransactionRollbackError:  # pylint: disable=except-pass # see above
                 pass
             mail_server.invalidate_recordset(["mail_catcher_last_sent"])
         return res

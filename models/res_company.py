@@ -14,7 +14,6 @@ class ResCompany(models.Model):
 
     mail_catcher_server_id = fields.Many2one(
         "fetchmail.server",
-        string="Mail Catcher Server",
         groups="base.group_system",
         domain=[("server_type", "in", ("imap", "pop"))],
         help="Incoming mail server that receives the replies to the mails sent from "

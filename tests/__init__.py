@@ -1,4 +1,3 @@
-from . import test_connection_errors
 from . import test_corpus
 from . import test_fetch
 from . import test_first_fetch
@@ -6,10 +5,6 @@ from . import test_health
 from . import test_imap_idle
 from . import test_journal
 from . import test_journal_views
-from . import test_lib
-from . import test_lib_quoted_reply
-from . import test_lib_routing
-from . import test_lib_sender_auth
 from . import test_poison_mail
 from . import test_quoted_replies
 from . import test_reply_to

@@ -14,7 +14,9 @@ ADDON_DIR = Path(__file__).resolve().parent.parent
 
 def load_bench():
     """The bench of real mail servers that scripts/test started (MAIL_CATCHER_BENCH names
-    its bench.json). Tests that need it fail, loudly, without it: they never skip."""
+    its bench.json). Tests that need it fail, loudly, without it: they never skip. Their
+    classes carry the tag mail_catcher_bench, which `--test-tags /mail_catcher,-mail_catcher_bench`
+    leaves out."""
     bench_json = os.environ.get("MAIL_CATCHER_BENCH")
     if not bench_json or not Path(bench_json).is_file():
         raise RuntimeError(

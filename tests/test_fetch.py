@@ -9,7 +9,7 @@ from ..models.fetchmail_server import FETCH_LOCK_NAMESPACE
 from .common import MailCatcherCase, closed_port, load_bench
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestFetch(MailCatcherCase):
     """Fetching the catcher's mailbox on the bench's real Dovecot."""
 
@@ -70,7 +70,7 @@ class TestFetch(MailCatcherCase):
         self.assertIn("refused the login", self.catcher_server.catcher_last_error)
         self.assertTrue(self.catcher_server.catcher_last_error_date)
         self.assertFalse(self.catcher_server.catcher_last_fetch)
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "refused the login"):
             self.catcher_server.fetch_mail()
 
     def test_confirming_with_a_wrong_password_names_it(self):

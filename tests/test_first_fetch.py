@@ -12,7 +12,7 @@ from .common import MailCatcherCase, load_bench
 DAY = 86400
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestFirstFetch(MailCatcherCase):
     """A first connection to a mailbox that already holds mail, on the bench's real Dovecot.
     Odoo's test cursor cannot commit, and fetching commits once per batch: these tests see

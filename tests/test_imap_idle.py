@@ -19,7 +19,7 @@ from .common import load_bench
 PROMPT = 5.0
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestImapIdle(BaseCase):
     """IDLE and its NOOP fallback against the bench's real Dovecot; no database."""
 
@@ -63,7 +63,8 @@ class TestImapIdle(BaseCase):
         self.assertEqual(len(data[0].split()), expected_count)
 
     def test_dovecot_offers_idle(self):
-        self.assertTrue(supports_idle(self.connection))
+        self.assertIs(supports_idle(self.connection), True)
+        self.assertUsable(1)
 
     def test_idle_returns_soon_after_a_delivery(self):
         self.deliver_later("reply")

@@ -1,14 +1,14 @@
 from odoo.tests import tagged
 
 from . import test_routing
-from .common import MailCatcherCase
-from .test_lib_sender_auth import (
+from .auth_results import (
     GMAIL_FAIL,
     GMAIL_PASS,
     OPENDKIM_PASS,
     OPENDMARC_PASS,
     OUTLOOK_PASS,
 )
+from .common import MailCatcherCase
 
 FORGED_PASS = "mx.google.com; dmarc=pass header.from=customer.test"
 WARNING = "could not be verified"

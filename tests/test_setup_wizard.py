@@ -4,7 +4,7 @@ from odoo.tests import Form, tagged
 from .common import MailCatcherCase, closed_port, load_bench
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestSetupWizard(MailCatcherCase):
     """The guided setup against the bench's real Dovecot and SMTP server."""
 

@@ -7,8 +7,7 @@ from odoo.tests import HttpCase, tagged
 from .common import load_bench
 
 
-@tagged("post_install", "-at_install")
-class TestTours(HttpCase):
+class ToursCase(HttpCase):
     """The screens as people use them, in headless Chromium, in English and in French.
     A failing tour leaves a screenshot in Odoo's screenshots folder."""
 
@@ -28,6 +27,11 @@ class TestTours(HttpCase):
             return super().start_tour(*args, **kwargs)
         except unittest.SkipTest as skip:
             self.fail(f"The tours need Chromium (scripts/test installs it): {skip}")
+
+
+@tagged("post_install", "-at_install")
+class TestTours(ToursCase):
+    """The tours that need no mail server."""
 
     def journal_entries(self):
         Journal = self.env["mail.catcher.message"]
@@ -102,6 +106,11 @@ class TestTours(HttpCase):
 
     def test_template_tour_in_french(self):
         self.run_template_tour("fr_FR")
+
+
+@tagged("post_install", "-at_install", "mail_catcher_bench")
+class TestBenchTours(ToursCase):
+    """The tours that talk to the bench's real Dovecot and SMTP server."""
 
     def run_setup_tour(self, lang):
         _bench, info = load_bench()

@@ -7,7 +7,7 @@ class MailCatcherAssign(models.TransientModel):
     _description = "Assign Incoming Emails to a Document"
 
     message_ids = fields.Many2many("mail.catcher.message", string="Incoming Emails")
-    document = fields.Reference(selection="_selection_document", string="Document", required=True)
+    document = fields.Reference(selection="_selection_document", required=True)
 
     @api.model
     def _selection_document(self):

@@ -63,7 +63,7 @@ def test_the_torture_corpus_is_journaled_and_stops_nothing(odoo, bench, mailbox)
     started = time.monotonic()
     runs = fetch_until_drained(odoo, setup["server"], runs=10)
     elapsed = time.monotonic() - started
-    print(
+    print(  # pylint: disable=print-used # the measure, in pytest's report of the test
         f"\ntorture: {len(mails)} mails in {runs} runs, {elapsed:.1f} s, "
         f"{1000 * elapsed / len(mails):.0f} ms per mail"
     )

@@ -1,16 +1,14 @@
 from email.message import EmailMessage
+from unittest import TestCase
 
-from odoo.tests import BaseCase, tagged
-
-from ..lib.classify import is_auto_reply
-from ..lib.mime import names_in_subject
-from ..lib.reply_token import InvalidToken, make_token, plus_address, read_token, tokens_for
+from lib.classify import is_auto_reply
+from lib.mime import names_in_subject
+from lib.reply_token import InvalidToken, make_token, plus_address, read_token, tokens_for
 
 KEY = b"k" * 32
 
 
-@tagged("post_install", "-at_install")
-class TestReplyToken(BaseCase):
+class TestReplyToken(TestCase):
     """Signing and reading reply tokens; no database involved."""
 
     def test_a_token_names_its_document(self):
@@ -37,8 +35,7 @@ class TestReplyToken(BaseCase):
         self.assertEqual(tokens_for("mailcatcher@company.test", recipients), ["abc"])
 
 
-@tagged("post_install", "-at_install")
-class TestClassification(BaseCase):
+class TestClassification(TestCase):
     def headers(self, **values):
         message = EmailMessage()
         for name, value in values.items():
@@ -56,7 +53,7 @@ class TestClassification(BaseCase):
             {"Precedence": "junk"},
         ):
             with self.subTest(headers=headers):
-                self.assertTrue(is_auto_reply(self.headers(**headers)))
+                self.assertIs(is_auto_reply(self.headers(**headers)), True)
 
     def test_automatic_replies_by_subject(self):
         for subject in (
@@ -70,15 +67,15 @@ class TestClassification(BaseCase):
             "Automatische Antwort: Bestellung",
         ):
             with self.subTest(subject=subject):
-                self.assertTrue(is_auto_reply(self.headers(), subject))
+                self.assertIs(is_auto_reply(self.headers(), subject), True)
 
     def test_people_are_not_automatic(self):
-        self.assertFalse(is_auto_reply(self.headers(Auto_Submitted="no"), "Re: your invoice"))
-        self.assertFalse(is_auto_reply(self.headers(), "Re: absence of the second page"))
+        self.assertIs(is_auto_reply(self.headers(Auto_Submitted="no"), "Re: your invoice"), False)
+        self.assertIs(is_auto_reply(self.headers(), "Re: absence of the second page"), False)
 
     def test_document_names_in_subjects(self):
-        self.assertTrue(names_in_subject("INV/2026/00042", "Re: Invoice INV/2026/00042"))
-        self.assertTrue(names_in_subject("P00012", "question about p00012?"))
-        self.assertFalse(names_in_subject("INV/2026/0004", "Re: INV/2026/00042"))
-        self.assertFalse(names_in_subject("P00012", "Re: P000123"))
-        self.assertFalse(names_in_subject("ab", "ab ab"))
+        self.assertIs(names_in_subject("INV/2026/00042", "Re: Invoice INV/2026/00042"), True)
+        self.assertIs(names_in_subject("P00012", "question about p00012?"), True)
+        self.assertIs(names_in_subject("INV/2026/0004", "Re: INV/2026/00042"), False)
+        self.assertIs(names_in_subject("P00012", "Re: P000123"), False)
+        self.assertIs(names_in_subject("ab", "ab ab"), False)

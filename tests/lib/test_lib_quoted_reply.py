@@ -1,10 +1,9 @@
-from odoo.tests import BaseCase, tagged
+from unittest import TestCase
 
-from ..lib.quoted_reply import fold_html, plain_text_to_html, unflow, visible_part
+from lib.quoted_reply import fold_html, plain_text_to_html, unflow, visible_part
 
 
-@tagged("post_install", "-at_install")
-class TestQuotedReply(BaseCase):
+class TestQuotedReply(TestCase):
     """The new text told apart from what a reply quotes; no database involved. The mails
     of each client are in test_quoted_replies."""
 

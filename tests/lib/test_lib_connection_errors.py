@@ -2,10 +2,9 @@ import imaplib
 import poplib
 import socket
 import ssl
+from unittest import TestCase
 
-from odoo.tests import BaseCase, tagged
-
-from ..lib.connection_errors import (
+from lib.connection_errors import (
     HOST,
     LOGIN,
     OTHER,
@@ -16,8 +15,7 @@ from ..lib.connection_errors import (
 )
 
 
-@tagged("post_install", "-at_install")
-class TestConnectionErrors(BaseCase):
+class TestConnectionErrors(TestCase):
     """Which server setting an exception points at; no database involved."""
 
     def test_errors_name_the_setting_at_fault(self):

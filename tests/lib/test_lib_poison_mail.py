@@ -1,0 +1,64 @@
+import sys
+import time
+from pathlib import Path
+from unittest import TestCase
+
+from lib.mail_identity import describe, storable
+from lib.mime import mime_shape, parse_mail, repair_structure
+from lib.time_limit import TimeLimitExceeded, time_limit
+
+# Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
+# imports Odoo: import it as a top-level module instead (appended, so that `lib` stays the
+# repository's lib/).
+sys.path.append(str(Path(__file__).parents[1]))
+
+from poison_mails import many_parts, nested_forwards, nul_in_encoded_subject
+
+
+class TestPoisonMailHelpers(TestCase):
+    """What lets the journal store and Odoo read any mail; no database involved."""
+
+    def test_a_nul_in_an_encoded_subject_is_stored_as_a_replacement_character(self):
+        values = describe(nul_in_encoded_subject())
+        self.assertEqual(values["subject"], "テスト\ufffd")
+        self.assertEqual(storable("a\x00b\udc80c" + "x" * 2000), "a\ufffdb\ufffdc" + "x" * 995)
+
+    def test_deeply_nested_mails_are_measured_without_recursion(self):
+        # Each forward adds two levels: its multipart, and the message/rfc822 part in it.
+        self.assertEqual(mime_shape(parse_mail(nested_forwards(10)), 1000, 1000), (21, 31))
+        # Counting stops just past a limit, whatever the mail's size.
+        self.assertEqual(mime_shape(parse_mail(nested_forwards(300)), 5, 500)[0], 6)
+        self.assertEqual(mime_shape(parse_mail(many_parts(600)), 30, 500)[1], 501)
+
+    def test_parts_odoo_cannot_read_are_relabelled(self):
+        broken_boundary = (
+            b"From: MAILER-DAEMON@example.com\r\nSubject: Returned mail\r\n"
+            b"Content-Type: multipart/report; report-type=delivery-status;\r\n\tbo\r\n\r\n"
+            b"--JAB03225\r\nContent-Type: text/plain\r\n\r\nsorry\r\n--JAB03225--\r\n"
+        )
+        message = parse_mail(broken_boundary)
+        self.assertEqual(repair_structure(message), ["multipart/report without its parts"])
+        self.assertEqual(message.get_content_type(), "text/plain")
+        garbled = parse_mail(
+            b'Content-Type: %22%22"application%22%22/pdf\r\nSubject: x\r\n\r\n%PDF'
+        )
+        self.assertEqual(len(repair_structure(garbled)), 1)
+        self.assertEqual(garbled.get_content_type(), "application/octet-stream")
+        garbled.get_content()  # Python's content manager now reads it
+
+    def test_malformed_address_headers_read_as_plain_text(self):
+        message = parse_mail(
+            b"From: . <user@example.com>\r\nTo: undisclosed-recipients:;\r\n\r\nHi"
+        )
+        self.assertEqual(str(message["From"]), ". <user@example.com>")
+        self.assertEqual(message["To"].addresses, ())
+
+    def test_a_time_limit_interrupts_python_work_and_nothing_after(self):
+        started = time.monotonic()
+        with self.assertRaises(TimeLimitExceeded), time_limit(0.3):
+            while True:
+                sum(range(100))
+        self.assertLess(time.monotonic() - started, 5)
+        with time_limit(0.2):
+            pass
+        time.sleep(0.4)  # a timer left running would raise here
