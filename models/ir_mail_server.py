@@ -23,7 +23,8 @@ class IrMailServer(models.Model):
             [("state", "=", "exception"), ("mail_server_id", "in", [*self.ids, False])]
         )
         by_server = {server.id: Mail for server in self}
-        servers = self.sudo().search([], order="sequence, id")
+        # Odoo chooses among every outgoing server, as it will when it sends: a handful.
+        servers = self.sudo().search([], order="sequence, id")  # pylint: disable=no-search-all
         chosen = {}
         for mail in failed:
             server = mail.mail_server_id
