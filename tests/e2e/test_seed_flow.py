@@ -150,6 +150,24 @@ def posted_invoice(session, partner, line, price):
     return invoice, number
 
 
+def mailed_invoice(bench, alice, customer, line, price):
+    """A posted invoice that Alice mails to the customer from its chatter: (id, number,
+    the mail in the customer's mailbox)."""
+    invoice, number = posted_invoice(alice, customer, line, price)
+    alice(
+        "account.move",
+        "message_post",
+        [invoice],
+        body=f"Invoice {number}",
+        subject=f"Invoice {number}",
+        partner_ids=[customer],
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
+    return invoice, number, sent
+
+
 def test_invoice_sent_replied_and_answered_by_email(bench, production, admin, people):
     """The acceptance run: every step is a user's or a mail's, and each is timed out well
     under what the hourly mail queue or the 5-minute poll would take."""
@@ -329,18 +347,7 @@ def test_replies_without_threading_headers_still_find_their_invoice(bench, admin
     """Through the real servers: a client that drops In-Reply-To/References is routed by
     the reply token; one that writes to the bare catcher address, by the subject."""
     alice = people["alice"]
-    invoice, number = posted_invoice(alice, people["customer"], "Audit", 900)
-    alice(
-        "account.move",
-        "message_post",
-        [invoice],
-        body=f"Invoice {number}",
-        subject=f"Invoice {number}",
-        partner_ids=[people["customer"]],
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
-    [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
+    invoice, _number, sent = mailed_invoice(bench, alice, people["customer"], "Audit", 900)
 
     by_token = build_reply(sent, CUSTOMER, "Sans en-têtes.", threading_headers=False)
     by_token.replace_header("Subject", "Question (subject edited by Outlook)")
@@ -429,18 +436,7 @@ def test_notifications_wait_while_the_smtp_server_is_down(bench, admin, people):
     their notifications wait as failed mails on the Outgoing Mail Health board, and
     leave on their own once the server is back."""
     alice = people["alice"]
-    invoice, number = posted_invoice(alice, people["customer"], "Maintenance", 450)
-    alice(
-        "account.move",
-        "message_post",
-        [invoice],
-        body=f"Invoice {number}",
-        subject=f"Invoice {number}",
-        partner_ids=[people["customer"]],
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
-    [sent] = bench.wait_for_messages(CUSTOMER, predicate=lambda m: number in str(m["Subject"]))
+    _invoice, number, sent = mailed_invoice(bench, alice, people["customer"], "Maintenance", 450)
     [server] = admin("ir.mail_server", "search", [("from_filter", "=", "company.test")])
 
     def failed_on_the_board():
