@@ -2,6 +2,7 @@ import importlib.util
 import json
 import os
 import socket
+import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -130,3 +131,60 @@ class JournalCase(MailCatcherCase):
         entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
         self.Journal.union(*entries)._process()
         return entries
+
+
+class RoutingCase(MailCatcherCase):
+    """The company's catcher in use, and a document from which Alice mailed the customer;
+    mails built as clients write them, each journaled and routed alone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.use_catcher()
+        cls.Journal = cls.env["mail.catcher.message"]
+        cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
+        cls.sent = cls.document.with_user(cls.alice).message_post(
+            body="Your order",
+            partner_ids=cls.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    def mail(self, body="Thanks", **headers):
+        mail = EmailMessage()
+        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
+        mail["To"] = headers.pop("To", "mailcatcher@company.test")
+        mail["Subject"] = headers.pop("Subject", "Re: Your order")
+        mail["Message-ID"] = make_msgid(domain="customer.test")
+        for name, value in headers.items():
+            mail[name.replace("_", "-")] = value
+        mail.set_content(body)
+        return mail.as_bytes()
+
+    def receive(self, raw):
+        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
+        entry._process()
+        return entry
+
+
+class BenchMailboxCase(MailCatcherCase):
+    """The catcher server pointed at a mailbox of its own on the bench's real Dovecot,
+    so that no other test's mail is in the way."""
+
+    mailbox_prefix = "catcher"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bench, cls.bench_info = load_bench()
+
+    def setUp(self):
+        super().setUp()
+        self.mailbox = f"{self.mailbox_prefix}-{uuid.uuid4().hex[:8]}@company.test"
+        self.catcher_server.write(
+            {
+                "port": self.bench_info["imap_port"],
+                "user": self.mailbox,
+                "password": self.bench_info["password"],
+            }
+        )

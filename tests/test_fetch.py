@@ -1,4 +1,3 @@
-import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -6,29 +5,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from ..models.fetchmail_server import FETCH_LOCK_NAMESPACE
-from .common import MailCatcherCase, closed_port, load_bench
+from .common import BenchMailboxCase, closed_port
 
 
 @tagged("post_install", "-at_install", "mail_catcher_bench")
-class TestFetch(MailCatcherCase):
+class TestFetch(BenchMailboxCase):
     """Fetching the catcher's mailbox on the bench's real Dovecot."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bench, cls.bench_info = load_bench()
-
-    def setUp(self):
-        super().setUp()
-        # A mailbox of its own, so that no other test's mail is in the way.
-        self.mailbox = f"catcher-{uuid.uuid4().hex[:8]}@company.test"
-        self.catcher_server.write(
-            {
-                "port": self.bench_info["imap_port"],
-                "user": self.mailbox,
-                "password": self.bench_info["password"],
-            }
-        )
 
     def deliver_reply(self):
         mail = EmailMessage()

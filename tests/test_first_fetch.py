@@ -1,5 +1,4 @@
 import time
-import uuid
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -7,13 +6,13 @@ from email.utils import make_msgid
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import MailCatcherCase, load_bench
+from .common import BenchMailboxCase
 
 DAY = 86400
 
 
 @tagged("post_install", "-at_install", "mail_catcher_bench")
-class TestFirstFetch(MailCatcherCase):
+class TestFirstFetch(BenchMailboxCase):
     """A first connection to a mailbox that already holds mail, on the bench's real Dovecot.
     Odoo's test cursor cannot commit, and fetching commits once per batch: these tests see
     what the first fetch leaves alone; tests/e2e/test_first_fetch.py sees what it fetches."""
@@ -21,21 +20,9 @@ class TestFirstFetch(MailCatcherCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bench, cls.bench_info = load_bench()
         cls.document = cls.env["res.partner"].create({"name": "Document"})
         cls.sent = cls.document.message_post(
             body="Here", message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.mailbox = f"full-{uuid.uuid4().hex[:8]}@company.test"
-        self.catcher_server.write(
-            {
-                "port": self.bench_info["imap_port"],
-                "user": self.mailbox,
-                "password": self.bench_info["password"],
-            }
         )
 
     def old_reply(self):

@@ -1,45 +1,13 @@
-from email.message import EmailMessage
-from email.utils import make_msgid
-
 from odoo.tests import tagged
 from odoo.tools import email_normalize
 
-from .common import MailCatcherCase
+from .common import RoutingCase
 
 
 @tagged("post_install", "-at_install")
-class TestRouting(MailCatcherCase):
+class TestRouting(RoutingCase):
     """The match order (token, headers, subject, quarantine), automatic replies, loops,
     and who hears of a reply."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.use_catcher()
-        cls.Journal = cls.env["mail.catcher.message"]
-        cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
-        cls.sent = cls.document.with_user(cls.alice).message_post(
-            body="Your order",
-            partner_ids=cls.customer.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-
-    def mail(self, body="Thanks", **headers):
-        mail = EmailMessage()
-        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
-        mail["To"] = headers.pop("To", "mailcatcher@company.test")
-        mail["Subject"] = headers.pop("Subject", "Re: Your order")
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        for name, value in headers.items():
-            mail[name.replace("_", "-")] = value
-        mail.set_content(body)
-        return mail.as_bytes()
-
-    def receive(self, raw):
-        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry._process()
-        return entry
 
     def test_replies_to_a_document_carry_its_signed_token(self):
         reply_to = email_normalize(self.sent.reply_to)

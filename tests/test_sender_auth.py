@@ -1,7 +1,6 @@
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.tests import tagged
 
-from . import test_routing
 from .auth_results import (
     GMAIL_FAIL,
     GMAIL_PASS,
@@ -9,32 +8,21 @@ from .auth_results import (
     OPENDMARC_PASS,
     OUTLOOK_PASS,
 )
-from .common import MailCatcherCase
+from .common import RoutingCase
 
 FORGED_PASS = "mx.google.com; dmarc=pass header.from=customer.test"
 WARNING = "could not be verified"
 
 
 @tagged("post_install", "-at_install")
-class TestSenderAuthenticationRouting(MockEmail, MailCatcherCase):
+class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
     """The trusted provider's verdict on each route: a subject match needs a verified
     sender; token and header matches are posted with a warning when it is not."""
-
-    receive = test_routing.TestRouting.receive
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.use_catcher()
         cls.catcher_server.catcher_trusted_authserv_id = "mx.google.com"
-        cls.Journal = cls.env["mail.catcher.message"]
-        cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
-        cls.sent = cls.document.with_user(cls.alice).message_post(
-            body="Your order",
-            partner_ids=cls.customer.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
 
     def by_subject(self, *auth_results):
         """The business email compromise: a customer's address and the document's
@@ -48,7 +36,7 @@ class TestSenderAuthenticationRouting(MockEmail, MailCatcherCase):
     def mail(self, body="Thanks", auth_results=(), **headers):
         """A mail as test_routing builds it, under the Authentication-Results headers
         given (top first), as a provider leaves them on top of the mail."""
-        raw = test_routing.TestRouting.mail(self, body, **headers)
+        raw = super().mail(body, **headers)
         return (
             b"".join(
                 b"Authentication-Results: %s\n" % header.replace("\r\n", "\n").encode()
