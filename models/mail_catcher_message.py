@@ -272,10 +272,11 @@ class MailCatcherMessage(models.Model):
 
     # Processing ----------------------------------------------------------------------
 
-    def _process(self):
-        """Route each entry that still needs it, each in a savepoint: one bad mail never
-        stops the others. Rows are locked, and locked rows skipped, so that workers
-        sharing a batch, a retry by hand and the crons never route the same mail twice.
+    def _claim_and_route(self):
+        """Route, in this transaction (a retry by hand), each entry that still needs it,
+        each in a savepoint: one bad mail never stops the others. Rows are locked, and
+        locked rows skipped, so that workers sharing a batch, a retry by hand and the
+        crons never route the same mail twice.
         Returns the entries routed, quarantined or failed here; an entry whose route met
         another worker's concurrent update is left as it was, for a later transaction."""
         return self._claim()._route_claimed()
@@ -374,12 +375,12 @@ class MailCatcherMessage(models.Model):
         suspects = self.filtered("routing_started")
         settled = self.browse()
         for chunk in split_every(ROUTING_CHUNK, (self - suspects).ids, self.browse):
-            settled |= chunk._claim_and_route(states)
+            settled |= chunk._route_chunk(states)
         for suspect in suspects:
-            settled |= suspect._claim_and_route(states)
+            settled |= suspect._route_chunk(states)
         return settled
 
-    def _claim_and_route(self, states):
+    def _route_chunk(self, states):
         """Claim, commit (the trace of the attempt), route, commit."""
         try:
             claimed = self._claim(states)
@@ -884,7 +885,7 @@ class MailCatcherMessage(models.Model):
     def action_retry(self):
         retried = self.filtered(lambda entry: entry.state in ("failed", "quarantined"))
         retried.write({"attempt_count": 0, "crash_count": 0})
-        retried._process()
+        retried._claim_and_route()
         return True
 
     def action_ignore(self):

@@ -129,7 +129,7 @@ class JournalCase(MailCatcherCase):
 
     def receive(self, *raws):
         entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
-        self.Journal.union(*entries)._process()
+        self.Journal.union(*entries)._claim_and_route()
         return entries
 
 
@@ -163,7 +163,7 @@ class RoutingCase(MailCatcherCase):
 
     def receive(self, raw):
         [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry._process()
+        entry._claim_and_route()
         return entry
 
 

@@ -53,7 +53,7 @@ class TestCorpus(MailCatcherCase):
         for key, value in values.items():
             raw = raw.replace(b"{%s}" % key.encode(), value.encode())
         [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry._process()
+        entry._claim_and_route()
         return entry
 
     def test_replies_of_every_client_reach_the_document(self):

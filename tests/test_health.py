@@ -19,7 +19,7 @@ class TestHealth(MailCatcherCase):
         mail.set_content("x")
         Journal = self.env["mail.catcher.message"]
         [entry] = Journal._journal(self.catcher_server, [{"raw": mail.as_bytes()}])
-        entry._process()
+        entry._claim_and_route()
         return entry
 
     def test_incoming_health_and_counts(self):

@@ -110,11 +110,11 @@ class TestJournal(JournalCase):
             [bad, good] = self.Journal._journal(
                 self.catcher_server, [{"raw": self.reply("bad")}, {"raw": self.reply("good")}]
             )
-            (bad | good)._process()
+            (bad | good)._claim_and_route()
             self.assertRecordValues(bad, [{"state": "failed", "attempt_count": 1}])
             self.assertIn("routing exploded", bad.error)
             self.assertTrue(bad.next_attempt_date)
-            bad._process()
+            bad._claim_and_route()
             self.assertRecordValues(bad, [{"state": "quarantined", "attempt_count": 2}])
         bad.action_retry()
         self.assertEqual(bad.state, "routed")

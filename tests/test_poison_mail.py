@@ -89,7 +89,7 @@ class TestPoisonMail(JournalCase):
         ):
             [entry] = self.receive(self.reply())
             self.assertRecordValues(entry, [{"state": "failed", "attempt_count": 1}])
-            entry._process()
+            entry._claim_and_route()
         self.assertRecordValues(entry, [{"state": "quarantined", "attempt_count": 2}])
         self.assertIn("same error", entry.reason)
 
@@ -101,10 +101,10 @@ class TestPoisonMail(JournalCase):
         stale = fields.Datetime.now() - timedelta(minutes=5)
         (victim | other).write({"routing_started": stale, "attempt_count": 1})
         other.crash_count = 1
-        victim._process()
+        victim._claim_and_route()
         self.assertRecordValues(victim, [{"state": "routed", "crash_count": 1, "attempt_count": 2}])
         self.assertFalse(victim.routing_started)
-        other._process()
+        other._claim_and_route()
         self.assertEqual(other.state, "quarantined")
         self.assertIn("Routing stopped 2 times", other.reason)
         self.assertFalse(other.mail_message_id)
@@ -112,7 +112,7 @@ class TestPoisonMail(JournalCase):
     def test_a_claim_younger_than_its_grace_belongs_to_its_worker(self):
         [entry] = self.Journal._journal(self.catcher_server, [{"raw": self.reply()}])
         entry.routing_started = fields.Datetime.now()
-        self.assertFalse(entry._process())
+        self.assertFalse(entry._claim_and_route())
         self.assertEqual(entry.state, "received")
 
     def test_replies_with_malformed_headers_are_routed(self):

@@ -74,7 +74,7 @@ class TestQuotedReplies(MockEmail, MailCatcherCase):
         for key, value in values.items():
             raw = raw.replace(b"{%s}" % key.encode(), value.encode())
         [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry.with_context(**context)._process()
+        entry.with_context(**context)._claim_and_route()
         self.assertRecordValues(
             entry, [{"state": "routed", "kind": "reply", "res_id": self.document.id}]
         )

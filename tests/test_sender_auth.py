@@ -95,7 +95,7 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
         [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
         # Odoo's own capture of the emails handed to the outgoing server.
         with self.mock_mail_gateway():
-            entry._process()
+            entry._claim_and_route()
         self.assertRecordValues(
             entry,
             [

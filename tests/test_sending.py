@@ -38,7 +38,7 @@ class TestSending(MailCatcherCase):
         mail.set_content("Delivered, thanks.")
         Journal = self.env["mail.catcher.message"].with_context(**CRON_CONTEXT)
         [entry] = Journal._journal(self.catcher_server, [{"raw": mail.as_bytes()}])
-        entry._process()
+        entry._claim_and_route()
         return entry
 
     def email_notification(self, message, partner):

@@ -40,7 +40,7 @@ class TestTours(ToursCase):
         entries = Journal._journal(self.server, [{"raw": failed}, {"raw": lost}])
         # The first stands for a mail whose routing failed once (not routed yet).
         entries[0].write({"state": "failed", "attempt_count": 1, "reason": "Tour failure"})
-        entries[1]._process()
+        entries[1]._claim_and_route()
         self.assertEqual(entries[1].state, "quarantined")
         return entries
 
