@@ -1,6 +1,7 @@
 from . import base
 from . import mail_catcher_message
 from . import fetchmail_server
+from . import ir_config_parameter
 from . import ir_mail_server
 from . import mail_mail
 from . import mail_template

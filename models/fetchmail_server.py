@@ -22,7 +22,7 @@ from ..lib.connection_errors import (
     root_cause,
 )
 from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
-from .mail_catcher_message import ROUTING_CHUNK
+from ..routing.pace import ROUTING_CHUNK
 from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)

@@ -5,19 +5,22 @@ from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from markupsafe import Markup
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import email_normalize, split_every
+from odoo.tools import split_every
 
-from ..lib.classify import is_auto_reply
-from ..lib.dsn import is_delivery_report, parse_delivery_report
 from ..lib.mail_identity import describe, storable
-from ..lib.mime import mime_shape, names_in_subject, parse_mail, repair_structure
+from ..lib.mime import parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
+from ..routing import RULES
+from ..routing.incoming import IncomingMail
+from ..routing.outcome import Match, Verdict
+from ..routing.pace import CLAIM_GRACE, CRASHES_BEFORE_QUARANTINE, RETRY_DELAYS, ROUTING_CHUNK
+from ..routing.post import post, record_bounce
+from ..routing.sent_by_odoo import odoo_addresses
 from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ KINDS = [
     ("duplicate", "Duplicate"),
     ("test", "Test"),
 ]
-ROUTES = [
+MATCHED_BY = [
     ("token", "Reply Token"),
     ("header", "Reply Headers"),
     ("subject", "Subject Reference"),
@@ -50,18 +53,6 @@ SENDER_AUTH = [
     ("fail", "Failed"),
     ("none", "Not Verified"),
 ]
-# Header of the setup wizard's round-trip mail, signed by Odoo.
-TEST_HEADER = "X-Mail-Catcher-Test"
-# Minutes before the next attempt, by number of attempts so far.
-RETRY_DELAYS = [5, 15, 60, 240, 720]
-# Mails routed per transaction when workers share a batch: small enough that the other
-# workers find chunks to take, large enough that commits cost little.
-ROUTING_CHUNK = 10
-# Seconds during which a claimed entry belongs to the worker that claimed it, between the
-# commit of its claim and the lock of its routing; past it, unlocked, its worker is gone.
-CLAIM_GRACE = 10
-# A mail on which routing stopped this many times is quarantined rather than tried again.
-CRASHES_BEFORE_QUARANTINE = 2
 # What is kept of a mail that the database refuses to store as it came.
 BARE_FIELDS = {
     "server_id",
@@ -73,10 +64,6 @@ BARE_FIELDS = {
     "date",
     "size",
 }
-
-
-class Unroutable(Exception):
-    """Routing decided the mail belongs nowhere; it waits in quarantine for an admin."""
 
 
 class MailCatcherMessage(models.Model):
@@ -104,7 +91,7 @@ class MailCatcherMessage(models.Model):
     )
     state = fields.Selection(STATES, default="received", required=True, index=True)
     kind = fields.Selection(KINDS)
-    route = fields.Selection(ROUTES, string="Routed By")
+    route = fields.Selection(MATCHED_BY, string="Routed By")
     sender_auth = fields.Selection(
         SENDER_AUTH,
         string="Sender Authentication",
@@ -332,16 +319,12 @@ class MailCatcherMessage(models.Model):
             [tuple(self.ids)],
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
-        own_addresses = self._odoo_addresses()
+        own_addresses = odoo_addresses(self.env)
         deferred = self.browse()
         for entry in entries:
             try:
                 with self.env.cr.savepoint(), time_limit(entry.server_id.catcher_route_time_limit):
                     entry._route(own_addresses)
-            except Unroutable as reason:
-                entry._settle("quarantined", reason=str(reason))
-                if reason.__context__:  # what made Odoo give up, for the admin
-                    entry.error = "".join(traceback.format_exception(reason.__context__))
             except TransactionRollbackError:
                 # Another worker updated a row this route writes (the same document, the
                 # same follower) after this transaction began: not the mail's fault, and
@@ -436,172 +419,39 @@ class MailCatcherMessage(models.Model):
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
     def _route(self, own_addresses):
+        """Run the mail through the routing rules, in order: the first that decides
+        wins, and its outcome is applied."""
         # Whoever this posts notifies gets the mail at once, from a cron as from a request.
-        self = self.with_context(**SEND_PROMPTLY)
-        server = self.server_id
-        message = self._email_message()
-        over_limit = self._over_limits(message)
-        if over_limit:
-            return self._settle("quarantined", reason=over_limit)
-        thread = self.env["mail.thread"].with_context(
-            fetchmail_cron_running=True,
-            default_fetchmail_server_id=server.id,
-            mail_catcher_routing=True,
-        )
-        msg_dict = thread.message_parse(message, save_original=server.original)
-        if not server.attach:
-            msg_dict.pop("attachments", None)
+        mail = IncomingMail(self.with_context(**SEND_PROMPTLY), own_addresses)
+        outcome = next(filter(None, (rule(mail) for rule in RULES)))
+        self._apply(mail, outcome)
 
-        test_signature = message.get(TEST_HEADER)
-        if test_signature and self.env["res.company"]._mail_catcher_is_test(str(test_signature)):
-            return self._settle(
-                "ignored",
-                kind="test",
-                reason=self.env._("Round-trip test of the setup wizard: posted nowhere."),
+    def _apply(self, mail, outcome):
+        """The one place where a routing decision reaches the document and the journal."""
+        if outcome.bounced:
+            record_bounce(mail, outcome.bounced)
+        if isinstance(outcome, Verdict):
+            self._settle(
+                outcome.state,
+                kind=outcome.kind,
+                posted=outcome.posted,
+                reason=outcome.reason,
+                message=mail.message,
             )
-        twin = self.search(
-            [
-                ("server_id", "=", server.id),
-                ("message_id", "=", self.message_id),
-                ("id", "<", self.id),
-            ],
-            limit=1,
-        )
-        if twin:
-            return self._settle(
-                "quarantined",
-                kind="duplicate",
-                reason=self.env._(
-                    "Another mail with the same Message-ID but a different content was "
-                    "received before (%(subject)s, %(date)s): check which one is genuine.",
-                    subject=twin.subject,
-                    date=twin.date,
-                ),
-            )
-        posted = self.env["mail.message"].search(
-            [("message_id", "=", msg_dict["message_id"])], limit=1
-        )
-        if posted:
-            return self._settle(
-                "ignored",
-                kind="duplicate",
-                posted=posted,
-                reason=self.env._("This mail is already in Odoo."),
-            )
-        sender = email_normalize(msg_dict.get("email_from") or "")
-        if thread._detect_loop_headers(msg_dict) or sender in own_addresses:
-            return self._settle(
-                "ignored", kind="loop", reason=self.env._("Odoo sent this mail itself.")
-            )
-        if is_delivery_report(message):
-            return self._handle_delivery_report(message, msg_dict)
-        auto_reply = is_auto_reply(message, msg_dict.get("subject"))
-        route, routes = self._find_routes(message, msg_dict, thread, tolerant=auto_reply)
-        if routes and self._sender_unverified(message):
-            self._warn_unverified_sender(msg_dict)
-        if thread._detect_loop_sender(message, msg_dict, routes):
-            return self._settle(
-                "ignored",
-                kind="loop",
-                reason=self.env._("Too many mails from this sender in a short time."),
-            )
-        if auto_reply:
-            return self._post_auto_reply(msg_dict, route, routes)
-        if not routes:
-            if msg_dict.get("is_bounce") or msg_dict.get("bounced_email"):
-                return self._settle(
-                    "ignored",
-                    kind="bounce",
-                    reason=self.env._("Delivery report: recorded on the recipient's address."),
-                )
-            raise Unroutable(self.env._("Odoo refused every route for this mail."))
-        model, routed_thread_id = routes[0][0], routes[0][1]
-        thread_id = thread.with_context(
-            mail_catcher_notify_partner_ids=self._people_to_tell(model, routed_thread_id, msg_dict)
-        )._message_route_process(message, msg_dict, routes)
-        posted = self.env["mail.message"].search(
-            [("message_id", "=", msg_dict["message_id"])], limit=1
-        )
-        return self._settle(
+            if outcome.cause:  # what made Odoo give up, for the admin
+                self.error = "".join(traceback.format_exception(outcome.cause))
+            return
+        posted = post(mail, outcome)
+        self._settle(
             "routed",
-            kind="reply" if routed_thread_id else "new",
-            route=route,
-            model=model,
-            res_id=thread_id,
+            kind=outcome.kind,
+            route=outcome.matched_by,
+            model=outcome.model,
+            res_id=outcome.res_id,
             posted=posted,
+            reason=outcome.reason,
+            message=mail.message,
         )
-
-    def _over_limits(self, message):
-        """Why this mail is past its server's limits (size, MIME depth, MIME parts), in
-        the admin's words; None when it is within them."""
-        server = self.server_id
-        if server.catcher_max_size_mb and self.size > server.catcher_max_size_mb * 1024 * 1024:
-            return self.env._(
-                "This mail is %(size)s MB, over the limit of %(limit)s MB of its server: it "
-                "was not routed. Download it, or assign it to a document by hand.",
-                size=round(self.size / 1024 / 1024, 1),
-                limit=server.catcher_max_size_mb,
-            )
-        depth, parts = mime_shape(
-            message, server.catcher_max_mime_depth or 10**6, server.catcher_max_mime_parts or 10**6
-        )
-        if server.catcher_max_mime_depth and depth > server.catcher_max_mime_depth:
-            return self.env._(
-                "This mail nests its parts over %(limit)s levels deep, the limit of its "
-                "server: it was not routed. Download it, or assign it to a document by hand.",
-                limit=server.catcher_max_mime_depth,
-            )
-        if server.catcher_max_mime_parts and parts > server.catcher_max_mime_parts:
-            return self.env._(
-                "This mail has over %(limit)s parts, the limit of its server: it was not "
-                "routed. Download it, or assign it to a document by hand.",
-                limit=server.catcher_max_mime_parts,
-            )
-        return None
-
-    def _find_routes(self, message, msg_dict, thread, tolerant=False):
-        """The match order: a signed token in the recipients, the reply headers (Odoo's
-        own routing, aliases included), then the document's reference in the subject.
-        Returns (how, routes); raises Unroutable when nothing matches, unless tolerant."""
-        company = self.server_id.catcher_company_ids[:1]
-        document = company and company._mail_catcher_document_from_recipients(message)
-        if document:
-            if msg_dict.get("parent_id"):
-                parent = self.env["mail.message"].browse(msg_dict["parent_id"])
-                if (parent.model, parent.res_id) != (document._name, document.id):
-                    msg_dict.pop("parent_id")
-            return "token", [(document._name, document.id, {}, self.env.uid, None)]
-        try:
-            routes = thread.message_route(message, msg_dict, self.server_id.object_id.model)
-        except (ValueError, Unroutable) as error:
-            document = self._document_from_subject(msg_dict)
-            if document and self._sender_unverified(message):
-                # Naming a document and a customer's address takes only public facts:
-                # without the provider's word on the sender, that proves nothing.
-                if tolerant:
-                    return None, []
-                raise Unroutable(
-                    self.env._(
-                        "Sender not verified: the subject names %(document)s, but the mail "
-                        "provider did not confirm that this mail comes from %(sender)s. "
-                        "Assign it by hand once you know it is genuine.",
-                        document=document.display_name,
-                        sender=msg_dict.get("email_from"),
-                    )
-                ) from error
-            if document:
-                msg_dict.pop("parent_id", None)
-                return "subject", [(document._name, document.id, {}, self.env.uid, None)]
-            if tolerant:
-                return None, []
-            if isinstance(error, Unroutable):
-                raise
-            raise Unroutable(
-                self.env._("No document matches this mail: assign it to one by hand.")
-            ) from error
-        if not routes:
-            return None, []
-        return ("header" if routes[0][1] else "alias"), routes
 
     def _sender_auth_verdict(self, message=None):
         """The trusted provider's verdict on the sender (`pass`, `fail`, `none`), from the
@@ -620,201 +470,19 @@ class MailCatcherMessage(models.Model):
             trusted,
         )
 
-    def _sender_unverified(self, message):
-        """Whether the server trusts a provider and that provider did not verify the
-        sender."""
-        verdict = self._sender_auth_verdict(message)
-        return bool(verdict) and verdict != "pass"
-
-    def _warn_unverified_sender(self, msg_dict):
-        """Put a warning on top of the message to post: the people who read it in the
-        chatter or in their notification email see it before the text it warns of."""
-        warning = Markup(
-            '<div class="alert alert-warning" role="alert" style="background-color:#fff3cd;'
-            "color:#664d03;border:1px solid #ffe69c;border-radius:4px;padding:8px 12px;"
-            'margin-bottom:8px"><p style="margin:0"><strong>%s</strong></p>'
-            '<p style="margin:0">%s</p></div>'
-        ) % (
-            self.env._("The sender's address could not be verified."),
-            self.env._(
-                "The mail provider did not confirm that this mail comes from %(sender)s. "
-                "Check any request it makes (new bank details, a payment) with a contact "
-                "you already know before acting on it.",
-                sender=msg_dict.get("email_from"),
-            ),
-        )
-        msg_dict["body"] = warning + Markup(msg_dict.get("body") or "")
-
-    def _document_from_subject(self, msg_dict):
-        """A document named in the subject (an invoice number, an order reference), among
-        those the sender is linked to: documents mailed to them or to a contact of their
-        company, or that they follow. A stranger naming a document routes nowhere."""
-        subject = msg_dict.get("subject") or ""
-        sender = email_normalize(msg_dict.get("email_from") or "")
-        if not subject or not sender:
-            return None
-        Partner = self.env["res.partner"].with_context(active_test=False)
-        senders = Partner.search([("email_normalized", "=", sender)])
-        if not senders:
-            return None
-        contacts = Partner.search(
-            [("commercial_partner_id", "in", senders.commercial_partner_id.ids)]
-        )
-        mailed = self.env["mail.message"].search_read(
-            [("partner_ids", "in", contacts.ids), ("model", "!=", False), ("res_id", "!=", 0)],
-            ["model", "res_id"],
-            order="id desc",
-            limit=200,
-        )
-        followed = self.env["mail.followers"].search_read(
-            [("partner_id", "in", (contacts | senders).ids)], ["res_model", "res_id"], limit=200
-        )
-        candidates = dict.fromkeys(
-            [(m["model"], m["res_id"]) for m in mailed]
-            + [(f["res_model"], f["res_id"]) for f in followed]
-        )
-        for model, res_id in candidates:
-            if model not in self.env:
-                continue
-            document = self.env[model].browse(res_id).exists()
-            name = document.display_name if document else ""
-            if name and names_in_subject(name, subject):
-                return document
-        return None
-
-    @api.model
-    def _odoo_addresses(self):
-        """The catchers' and Odoo's notification and bounce addresses: mail from them is
-        Odoo's own, and answering it would start a loop."""
-        companies = self.env["res.company"].sudo().search([("mail_catcher_email", "!=", False)])
-        own = set(companies.mapped("mail_catcher_email"))
-        # pylint: disable-next=no-search-all # every alias domain, and there are a handful
-        for domain in self.env["mail.alias.domain"].sudo().search([]):
-            own |= {domain.default_from_email, domain.bounce_email}
-        return {email_normalize(address) for address in own if address} - {False}
-
-    def _handle_delivery_report(self, message, msg_dict):
-        """A bounce: the failed addresses and why, shown on the document of the mail that
-        bounced. A permanent failure marks the address as bouncing and tells the mail's
-        author; a temporary one is recorded here only."""
-        report = parse_delivery_report(message, self._raw())
-        if not report.failures:
-            return self._settle(
-                "ignored",
-                kind="bounce",
-                reason=self.env._("A delivery report that names no failed address."),
-            )
-        lines = [
-            self.env._(
-                "%(address)s: %(verdict)s failure %(status)s %(diagnostic)s",
-                address=failure.recipient,
-                verdict=self.env._("permanent") if failure.permanent else self.env._("temporary"),
-                status=failure.status,
-                diagnostic=failure.diagnostic,
-            ).strip()
-            for failure in report.failures
-        ]
-        permanent = [failure for failure in report.failures if failure.permanent]
-        if not permanent:
-            return self._settle("ignored", kind="bounce", reason="\n".join(lines))
-        original = self.env["mail.message"].search(
-            [("message_id", "=", report.original_message_id or msg_dict.get("in_reply_to"))],
-            limit=1,
-        )
-        for failure in permanent:
-            partners = self.env["res.partner"].search(
-                [("email_normalized", "=", email_normalize(failure.recipient))]
-            )
-            partners._message_receive_bounce(failure.recipient, partners)
-            original.notification_ids.filtered(
-                lambda notification, partners=partners: notification.res_partner_id in partners
-            ).sudo().write({"notification_status": "bounce"})
-        document = (
-            self.env[original.model].browse(original.res_id).exists()
-            if original.model in self.env and original.res_id
-            else None
-        )
-        if not document:
-            return self._settle("ignored", kind="bounce", reason="\n".join(lines))
-        posted = document.with_context(
-            mail_create_nosubscribe=True, mail_post_autofollow=False
-        ).message_post(
-            body=Markup("<p>%s</p><ul>%s</ul>")
-            % (
-                self.env._("This mail could not be delivered:"),
-                Markup().join(Markup("<li>%s</li>") % line for line in lines),
-            ),
-            subject=msg_dict.get("subject"),
-            author_id=False,
-            email_from=msg_dict.get("email_from"),
-            message_type="notification",
-            subtype_xmlid="mail.mt_note",
-            message_id=msg_dict["message_id"],
-            partner_ids=original.author_id.filtered(lambda a: a.user_ids).ids,
-            parent_id=original.id,
-        )
-        return self._settle(
-            "routed",
-            kind="bounce",
-            route="header",
-            model=document._name,
-            res_id=document.id,
-            posted=posted,
-            reason="\n".join(lines),
-        )
-
-    def _post_auto_reply(self, msg_dict, route, routes):
-        """An out-of-office answer stays on the document as a note that notifies nobody."""
-        document = (
-            self.env[routes[0][0]].browse(routes[0][1]).exists()
-            if routes and routes[0][1]
-            else None
-        )
-        if not document:
-            return self._settle(
-                "ignored",
-                kind="auto_reply",
-                reason=self.env._("Automatic reply that matches no document."),
-            )
-        posted = document.with_context(
-            mail_create_nosubscribe=True, mail_post_autofollow=False
-        ).message_post(
-            body=msg_dict.get("body", ""),
-            subject=msg_dict.get("subject"),
-            author_id=msg_dict.get("author_id"),
-            email_from=msg_dict.get("email_from"),
-            message_type="email",
-            subtype_xmlid="mail.mt_note",
-            message_id=msg_dict["message_id"],
-            parent_id=msg_dict.get("parent_id"),
-        )
-        return self._settle(
-            "routed",
-            kind="auto_reply",
-            route=route,
-            model=document._name,
-            res_id=document.id,
-            posted=posted,
-        )
-
-    def _people_to_tell(self, model, res_id, msg_dict):
-        """The author of the answered message and the document's responsible user hear of
-        the reply even when they no longer follow the document."""
-        partners = self.env["res.partner"]
-        if msg_dict.get("parent_id"):
-            author = self.env["mail.message"].browse(msg_dict["parent_id"]).author_id
-            if author.user_ids.filtered(lambda user: not user.share):
-                partners |= author
-        document = self.env[model].browse(res_id).exists() if res_id else None
-        for field_name in ("user_id", "invoice_user_id"):
-            field = document and document._fields.get(field_name)
-            if field and field.type == "many2one" and field.comodel_name == "res.users":
-                partners |= document[field_name].partner_id
-        return partners.ids
-
     def _settle(
-        self, state, kind=None, route=None, model=None, res_id=None, posted=None, reason=None
+        self,
+        state,
+        kind=None,
+        route=None,
+        model=None,
+        res_id=None,
+        posted=None,
+        reason=None,
+        message=None,
     ):
+        """Write where the mail went and why; `message`, the parsed mail when at hand,
+        spares reading the raw mail again for the sender's verdict."""
         posted = posted or self.env["mail.message"]
         self.write(
             {
@@ -827,7 +495,7 @@ class MailCatcherMessage(models.Model):
                 "reason": reason or False,
                 "next_attempt_date": False,
                 "routing_started": False,
-                "sender_auth": self._sender_auth_verdict(),
+                "sender_auth": self._sender_auth_verdict(message),
             }
         )
 
@@ -922,9 +590,12 @@ class MailCatcherMessage(models.Model):
     def _assign(self, document):
         """Post the mail on a document chosen by an admin, as if it had been routed there."""
         self.ensure_one()
+        kind = "auto_reply" if self.kind == "auto_reply" else "reply"
+        routes = ((document._name, document.id, {}, self.env.uid, None),)
         try:
             with time_limit(self.server_id.catcher_route_time_limit):
-                self._post_on(document)
+                mail = IncomingMail(self.with_context(**SEND_PROMPTLY), odoo_addresses(self.env))
+                self._apply(mail, Match("manual", document._name, document.id, kind, routes))
         except TimeLimitExceeded as error:
             raise UserError(
                 self.env._(
@@ -933,28 +604,6 @@ class MailCatcherMessage(models.Model):
                     seconds=self.server_id.catcher_route_time_limit,
                 )
             ) from error
-
-    def _post_on(self, document):
-        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
-        self = self.with_context(**SEND_PROMPTLY)
-        message = self._email_message()
-        thread = self.env["mail.thread"].with_context(mail_catcher_routing=True)
-        msg_dict = thread.message_parse(message, save_original=self.server_id.original)
-        msg_dict.pop("parent_id", None)
-        route = (document._name, document.id, {}, self.env.uid, None)
-        thread._message_route_process(message, msg_dict, [route])
-        posted = self.env["mail.message"].search(
-            [("message_id", "=", msg_dict["message_id"]), ("model", "=", document._name)],
-            limit=1,
-        )
-        self._settle(
-            "routed",
-            kind=self.kind or "reply",
-            route="manual",
-            model=document._name,
-            res_id=document.id,
-            posted=posted,
-        )
 
     # Retention -------------------------------------------------------------------------
 

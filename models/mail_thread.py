@@ -7,7 +7,7 @@ from odoo.tools import html2plaintext
 from odoo.tools.mail import html_to_inner_content
 
 from ..lib.quoted_reply import readable_body, visible_part
-from .mail_catcher_message import Unroutable
+from ..routing.outcome import Unroutable
 
 
 class MailThread(models.AbstractModel):
@@ -34,15 +34,16 @@ class MailThread(models.AbstractModel):
         return super()._routing_create_bounce_email(email_from, body_html, message, **mail_values)
 
     def _notify_get_recipients(self, message, msg_vals, **kwargs):
-        """A routed reply also reaches the people the journal names (the author of the
+        """A routed reply also reaches the people its routing names (the author of the
         answered message, the document's responsible user) whether they follow the
-        document or not, each by email or in the inbox as their preferences say."""
-        extra = self.env.context.get("mail_catcher_notify_partner_ids")
-        if extra and msg_vals:
+        document or not, each by email or in the inbox as their preferences say. Only
+        that reply's own notification widens: the context names it by its Message-ID."""
+        message_id, people = self.env.context.get("mail_catcher_notify") or (None, ())
+        if people and msg_vals and message.message_id == message_id:
             known = set(msg_vals.get("partner_ids") or [])
             msg_vals = {
                 **msg_vals,
-                "partner_ids": [*known, *(pid for pid in extra if pid not in known)],
+                "partner_ids": [*known, *(pid for pid in people if pid not in known)],
             }
         return super()._notify_get_recipients(message, msg_vals, **kwargs)
 

@@ -1,12 +1,8 @@
-import hashlib
-import hmac
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import email_domain_extract, email_normalize, email_split
+from odoo.tools import email_domain_extract, email_normalize
 
-from ..lib.reply_token import InvalidToken, make_token, plus_address, read_token, tokens_for
-from .mail_catcher_message import Unroutable
+from ..lib.reply_token import make_token, plus_address
 
 
 class ResCompany(models.Model):
@@ -91,57 +87,8 @@ class ResCompany(models.Model):
         if not (address and self.mail_catcher_plus_addressing and record):
             return address
         model_id = self.env["ir.model"]._get_id(record._name)
-        return plus_address(address, make_token(self._mail_catcher_key(), model_id, record.id))
-
-    def _mail_catcher_document_from_recipients(self, message):
-        """The document named by a reply token in a mail's recipients, or None when there
-        is no token. A token whose signature fails, or that names a document deleted
-        since, makes the mail unroutable: it is never guessed around."""
-        self.ensure_one()
-        if not self.mail_catcher_email:
-            return None
-        recipients = email_split(
-            ",".join(
-                str(value)
-                for name in ("To", "Cc", "Delivered-To", "X-Original-To")
-                for value in message.get_all(name, [])
-            )
-        )
-        tokens = tokens_for(self.mail_catcher_email, recipients)
-        if not tokens:
-            return None
-        try:
-            model_id, res_id = read_token(self._mail_catcher_key(), tokens[0])
-        except InvalidToken as error:
-            raise Unroutable(
-                self.env._(
-                    "Suspicious: the reply token %(token)s in the recipients is not one Odoo "
-                    "signed. The mail was routed nowhere.",
-                    token=tokens[0],
-                )
-            ) from error
-        model = self.env["ir.model"].browse(model_id).exists().model
-        document = self.env[model].browse(res_id).exists() if model in self.env else None
-        if not document:
-            raise Unroutable(self.env._("This mail answers a document that was deleted since."))
-        return document
-
-    @api.model
-    def _mail_catcher_test_signature(self, nonce):
-        """The value of the setup wizard's round-trip header: only Odoo can make one."""
-        signature = hmac.new(self._mail_catcher_key(), b"test:" + nonce.encode(), hashlib.sha256)
-        return f"{nonce}.{signature.hexdigest()[:32]}"
-
-    @api.model
-    def _mail_catcher_is_test(self, value):
-        value = (value or "").strip()
-        nonce, _dot, _signature = value.partition(".")
-        return hmac.compare_digest(self._mail_catcher_test_signature(nonce), value)
-
-    def _mail_catcher_key(self):
-        """The reply tokens' HMAC key, from the database secret: never sent anywhere."""
-        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
-        return hmac.new(secret.encode(), b"mail_catcher.reply-token", hashlib.sha256).digest()
+        key = self.env["ir.config_parameter"]._mail_catcher_key()
+        return plus_address(address, make_token(key, model_id, record.id))
 
     def write(self, vals):
         res = super().write(vals)

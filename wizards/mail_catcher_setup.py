@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from ..lib import mail_servers
 from ..lib.providers import PRESETS, USUAL_PORTS
 from ..models.fetchmail_server import FIRST_FETCH
-from ..models.mail_catcher_message import TEST_HEADER
+from ..routing.setup_test import TEST_HEADER, test_signature
 
 PROVIDERS = [
     ("generic", "Other IMAP/POP and SMTP server"),
@@ -200,14 +200,8 @@ class MailCatcherSetup(models.TransientModel):
         server = self.company_id.sudo().mail_catcher_server_id
         if not server or server.state != "done":
             raise UserError(self.env._("Apply the setup first: the catcher is not confirmed."))
-        nonce = uuid.uuid4().hex
         started = time.monotonic()
-        mail = EmailMessage()
-        mail["From"] = mail["To"] = self.company_id.mail_catcher_email
-        mail["Subject"] = self.env._("Mail Catcher round trip %(nonce)s", nonce=nonce[:8])
-        mail["Message-ID"] = make_msgid(domain=self.email.rpartition("@")[2])
-        mail[TEST_HEADER] = self.company_id._mail_catcher_test_signature(nonce)
-        mail.set_content(self.env._("Round-trip test of the mail catcher; it is posted nowhere."))
+        mail = self._round_trip_mail()
         try:
             smtp = self._smtp_connection()
             smtp.send_message(mail)
@@ -243,6 +237,17 @@ class MailCatcherSetup(models.TransientModel):
             state=dict(entry._fields["state"]._description_selection(self.env))[entry.state],
         )
         return self._reopen()
+
+    def _round_trip_mail(self):
+        nonce = uuid.uuid4().hex
+        mail = EmailMessage()
+        mail["From"] = mail["To"] = self.company_id.mail_catcher_email
+        mail["Subject"] = self.env._("Mail Catcher round trip %(nonce)s", nonce=nonce[:8])
+        mail["Message-ID"] = make_msgid(domain=self.email.rpartition("@")[2])
+        key = self.env["ir.config_parameter"]._mail_catcher_key()
+        mail[TEST_HEADER] = test_signature(key, nonce)
+        mail.set_content(self.env._("Round-trip test of the mail catcher; it is posted nowhere."))
+        return mail
 
     # Servers ----------------------------------------------------------------------------
 

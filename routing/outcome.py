@@ -1,0 +1,46 @@
+"""What a routing rule decides: a Match (the document the mail belongs to) or a Verdict
+(the mail is settled without being posted). A rule that decides nothing returns None."""
+
+from dataclasses import dataclass
+
+
+class Unroutable(Exception):
+    """Odoo's gateway wanted to bounce the mail back to its sender: a customer's reply is
+    never bounced, so its routing stops there and says why."""
+
+
+@dataclass(frozen=True)
+class Bounced:
+    """Addresses a delivery report says failed for good, and the mail that bounced."""
+
+    original: object  # the mail.message that bounced (may be empty)
+    addresses: tuple
+    summary: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """The mail goes to a document: `matched_by` is the journal's "Routed By"; `kind` is
+    how it is posted (reply, new, auto_reply, bounce); `odoo_routes` are the routes of
+    Odoo's gateway (model, thread_id, custom_values, user_id, alias)."""
+
+    matched_by: str
+    model: str
+    res_id: int
+    kind: str
+    odoo_routes: tuple = ()
+    reason: str | None = None
+    bounced: Bounced | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The mail is settled without being posted: `state` ignored or quarantined, `reason`
+    for the admin, `cause` the error behind it (its traceback is kept on the entry)."""
+
+    state: str
+    kind: str | None
+    reason: str
+    posted: object = None  # the mail.message already in Odoo, for a duplicate
+    cause: BaseException | None = None
+    bounced: Bounced | None = None
