@@ -3,7 +3,7 @@ import textwrap
 from markupsafe import Markup, escape
 
 from odoo import models
-from odoo.tools import html2plaintext
+from odoo.tools import email_normalize, html2plaintext
 from odoo.tools.mail import html_to_inner_content
 
 from ..lib.quoted_reply import readable_body, visible_part
@@ -32,6 +32,15 @@ class MailThread(models.AbstractModel):
                 )
             )
         return super()._routing_create_bounce_email(email_from, body_html, message, **mail_values)
+
+    def _routing_reset_bounce(self, email_message, message_dict):
+        """A mail from an address proves it works again: its bounce counter restarts. Odoo
+        looks the address up as the From header gives it ("Name <address>"), which no
+        normalized email equals; the catcher looks it up normalized."""
+        if self.env.context.get("mail_catcher_routing"):
+            sender = email_normalize(message_dict.get("email_from") or "")
+            message_dict = {**message_dict, "email_from": sender or message_dict.get("email_from")}
+        return super()._routing_reset_bounce(email_message, message_dict)
 
     def _notify_get_recipients(self, message, msg_vals, **kwargs):
         """A routed reply also reaches the people its routing names (the author of the

@@ -15,3 +15,4 @@ from . import test_settings
 from . import test_setup_wizard
 from . import test_templates
 from . import test_tours
+from . import test_routing_rules
