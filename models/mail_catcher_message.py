@@ -591,11 +591,11 @@ class MailCatcherMessage(models.Model):
         """Post the mail on a document chosen by an admin, as if it had been routed there."""
         self.ensure_one()
         kind = "auto_reply" if self.kind == "auto_reply" else "reply"
-        routes = ((document._name, document.id, {}, self.env.uid, None),)
+        odoo_routes = ((document._name, document.id, {}, self.env.uid, None),)
         try:
             with time_limit(self.server_id.catcher_route_time_limit):
                 mail = IncomingMail(self.with_context(**SEND_PROMPTLY), odoo_addresses(self.env))
-                self._apply(mail, Match("manual", document._name, document.id, kind, routes))
+                self._apply(mail, Match("manual", document._name, document.id, kind, odoo_routes))
         except TimeLimitExceeded as error:
             raise UserError(
                 self.env._(

@@ -10,7 +10,7 @@ from .over_limits import past_server_limits
 from .reply_headers import reply_headers_or_alias
 from .reply_token import signed_token_in_recipients
 from .sent_by_odoo import sent_by_odoo
-from .setup_test import setup_round_trip
+from .round_trip import setup_round_trip
 from .subject import document_named_in_subject
 from .unmatched import nothing_matched
 

@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from ..lib import mail_servers
 from ..lib.providers import PRESETS, USUAL_PORTS
 from ..models.fetchmail_server import FIRST_FETCH
-from ..routing.setup_test import TEST_HEADER, test_signature
+from ..routing.round_trip import TEST_HEADER, test_signature
 
 PROVIDERS = [
     ("generic", "Other IMAP/POP and SMTP server"),
