@@ -745,8 +745,26 @@ class FetchmailServer(models.Model):
 
     @api.model
     def _fetch_catcher_replies(self):
-        """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox."""
+        """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox; it is
+        the only cron that does."""
         self._catcher_servers().fetch_mail(raise_exception=False)
+
+    @api.model
+    def _fetch_mails(self):
+        """Odoo's cron "Mail: Fetchmail Service" keeps the other confirmed servers (alias
+        mailboxes of jobs, helpdesk...): a catcher mailbox is polled on its own cron's
+        schedule only. Stock's method is nothing but this search over every server, so
+        calling it would poll the catchers too."""
+        return self.search(self._gateway_servers_domain()).fetch_mail(raise_exception=False)
+
+    @api.model
+    def _gateway_servers_domain(self):
+        """The servers of Odoo's fetch cron: stock's, less the companies' catchers."""
+        return [
+            ("state", "=", "done"),
+            ("server_type", "!=", "local"),
+            ("id", "not in", self._catcher_servers().ids),
+        ]
 
     @api.model
     def _catcher_servers(self):
@@ -759,6 +777,11 @@ class FetchmailServer(models.Model):
         super()._update_cron()
         if self.env.context.get("fetchmail_cron_running"):
             return
+        # Stock turns its cron on for any confirmed server: with only catchers, it has
+        # nothing to poll.
+        gateway = self.env.ref("mail.ir_cron_mail_gateway_action", raise_if_not_found=False)
+        if gateway:
+            gateway.sudo().toggle(model=self._name, domain=self._gateway_servers_domain())
         cron = self.env.ref("mail_catcher.ir_cron_fetch_replies", raise_if_not_found=False)
         if cron:
             cron.sudo().toggle(
