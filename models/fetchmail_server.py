@@ -371,7 +371,10 @@ class FetchmailServer(models.Model):
         and acknowledged on the server only once routed and committed: a crash at any
         point loses nothing and, on the next run, posts nothing twice."""
         done = remaining = 0
-        for server in self.filtered(lambda s: s._get_connection_type() in ("imap", "pop")):
+        # As in stock, a fetch's own writes on its server (its place, its health) do not
+        # toggle the crons: they change no server's state.
+        servers = self.with_context(fetchmail_cron_running=True)
+        for server in servers.filtered(lambda s: s._get_connection_type() in ("imap", "pop")):
             with server._catcher_fetch_lock() as acquired:
                 if not acquired:
                     _logger.info("%s is already being fetched: skipped.", server.name)
