@@ -42,7 +42,14 @@ class FetchmailServer(models.Model):
     _inherit = ["fetchmail.server", "mail.thread"]
 
     catcher_company_ids = fields.One2many(
-        "res.company", "mail_catcher_server_id", string="Mail Catcher of"
+        "res.company",
+        "mail_catcher_server_id",
+        string="Mail Catcher of",
+        help="This mailbox is these companies' mail catcher: only the scheduled action "
+        '"Mail Catcher: fetch replies" polls it, on its own schedule, while Odoo\'s "Mail: '
+        'Fetchmail Service" polls the other incoming servers. Reply tokens and document '
+        "references in subjects are matched on catcher mailboxes only; the mails of every "
+        "server are kept in Incoming Emails.",
     )
     # Where to read, and what to do with a mail once it is safe in the journal
     imap_folder = fields.Char(string="Folder", default="INBOX", required=True)
