@@ -42,7 +42,14 @@ class FetchmailServer(models.Model):
     _inherit = ["fetchmail.server", "mail.thread"]
 
     catcher_company_ids = fields.One2many(
-        "res.company", "mail_catcher_server_id", string="Mail Catcher of"
+        "res.company",
+        "mail_catcher_server_id",
+        string="Mail Catcher of",
+        help="This mailbox is these companies' mail catcher: only the scheduled action "
+        '"Mail Catcher: fetch replies" polls it, on its own schedule, while Odoo\'s "Mail: '
+        'Fetchmail Service" polls the other incoming servers. Reply tokens and document '
+        "references in subjects are matched on catcher mailboxes only; the mails of every "
+        "server are kept in Incoming Emails.",
     )
     # Where to read, and what to do with a mail once it is safe in the journal
     imap_folder = fields.Char(string="Folder", default="INBOX", required=True)
@@ -371,7 +378,10 @@ class FetchmailServer(models.Model):
         and acknowledged on the server only once routed and committed: a crash at any
         point loses nothing and, on the next run, posts nothing twice."""
         done = remaining = 0
-        for server in self.filtered(lambda s: s._get_connection_type() in ("imap", "pop")):
+        # As in stock, a fetch's own writes on its server (its place, its health) do not
+        # toggle the crons: they change no server's state.
+        servers = self.with_context(fetchmail_cron_running=True)
+        for server in servers.filtered(lambda s: s._get_connection_type() in ("imap", "pop")):
             with server._catcher_fetch_lock() as acquired:
                 if not acquired:
                     _logger.info("%s is already being fetched: skipped.", server.name)
@@ -745,8 +755,26 @@ class FetchmailServer(models.Model):
 
     @api.model
     def _fetch_catcher_replies(self):
-        """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox."""
+        """Cron "Mail Catcher: fetch replies": pull every company's catcher mailbox; it is
+        the only cron that does."""
         self._catcher_servers().fetch_mail(raise_exception=False)
+
+    @api.model
+    def _fetch_mails(self):
+        """Odoo's cron "Mail: Fetchmail Service" keeps the other confirmed servers (alias
+        mailboxes of jobs, helpdesk...): a catcher mailbox is polled on its own cron's
+        schedule only. Stock's method is nothing but this search over every server, so
+        calling it would poll the catchers too."""
+        return self.search(self._gateway_servers_domain()).fetch_mail(raise_exception=False)
+
+    @api.model
+    def _gateway_servers_domain(self):
+        """The servers of Odoo's fetch cron: stock's, less the companies' catchers."""
+        return [
+            ("state", "=", "done"),
+            ("server_type", "!=", "local"),
+            ("id", "not in", self._catcher_servers().ids),
+        ]
 
     @api.model
     def _catcher_servers(self):
@@ -759,6 +787,11 @@ class FetchmailServer(models.Model):
         super()._update_cron()
         if self.env.context.get("fetchmail_cron_running"):
             return
+        # Stock turns its cron on for any confirmed server: with only catchers, it has
+        # nothing to poll.
+        gateway = self.env.ref("mail.ir_cron_mail_gateway_action", raise_if_not_found=False)
+        if gateway:
+            gateway.sudo().toggle(model=self._name, domain=self._gateway_servers_domain())
         cron = self.env.ref("mail_catcher.ir_cron_fetch_replies", raise_if_not_found=False)
         if cron:
             cron.sudo().toggle(

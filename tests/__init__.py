@@ -1,4 +1,5 @@
 from . import test_corpus
+from . import test_crons
 from . import test_fetch
 from . import test_first_fetch
 from . import test_health
