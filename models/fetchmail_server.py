@@ -778,9 +778,11 @@ class FetchmailServer(models.Model):
 
     @api.model
     def _catcher_servers(self):
-        """The companies' confirmed catcher servers."""
+        """The companies' confirmed catcher servers; an archived one is not fetched."""
         companies = self.env["res.company"].sudo().search([("mail_catcher_server_id", "!=", False)])
-        return companies.mail_catcher_server_id.filtered(lambda server: server.state == "done")
+        return companies.mail_catcher_server_id.filtered(
+            lambda server: server.active and server.state == "done"
+        )
 
     @api.model
     def _update_cron(self):

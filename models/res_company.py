@@ -90,6 +90,13 @@ class ResCompany(models.Model):
         key = self.env["ir.config_parameter"]._mail_catcher_key()
         return plus_address(address, make_token(key, model_id, record.id))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        if any(vals.get("mail_catcher_server_id") for vals in vals_list):
+            self.env["fetchmail.server"]._update_cron()
+        return companies
+
     def write(self, vals):
         res = super().write(vals)
         if "mail_catcher_server_id" in vals:

@@ -51,6 +51,21 @@ class TestCronToggle(MailCatcherCase):
         self.assertTrue(self.stock_cron.active)
         self.assertFalse(self.catcher_cron.active)
 
+    def test_a_new_company_with_a_catcher_turns_its_cron_on(self):
+        self.catcher_server.state = "done"
+        self.catcher_cron.active = False
+        self.env["res.company"].create(
+            {"name": "Sister Company", "mail_catcher_server_id": self.catcher_server.id}
+        )
+        self.assertTrue(self.catcher_cron.active)
+
+    def test_an_archived_catcher_is_not_fetched(self):
+        self.set_catcher()
+        self.catcher_server.state = "done"
+        self.assertEqual(self.env["fetchmail.server"]._catcher_servers(), self.catcher_server)
+        self.catcher_server.active = False
+        self.assertFalse(self.env["fetchmail.server"]._catcher_servers())
+
 
 @tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestCronServers(BenchMailboxCase):
