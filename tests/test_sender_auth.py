@@ -43,7 +43,7 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
         self.assertRecordValues(
             entry, [{"state": "quarantined", "sender_auth": verdict, "res_id": False}]
         )
-        self.assertTrue(entry.reason.startswith("Sender not verified"), entry.reason)
+        self.assertRegex(entry.reason, "^Sender not verified")
         self.assertIn("Order PO-4521", entry.reason)
         self.assertNotIn("bank account", str(self.document.message_ids.mapped("body")))
 
