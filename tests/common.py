@@ -3,12 +3,12 @@ import json
 import os
 import socket
 import uuid
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import email_normalize
+
+from .mails import compose
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,7 @@ class MailCatcherCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.Journal = cls.env["mail.catcher.message"]
         cls.company = cls.env.company
         cls.alias_domain = cls.env["mail.alias.domain"].search([("name", "=", "company.test")])
         cls.alias_domain = cls.alias_domain or cls.env["mail.alias.domain"].create(
@@ -99,6 +100,20 @@ class MailCatcherCase(TransactionCase):
             }
         )
 
+    def receive(self, *args, raw=None, **headers):
+        """One mail fetched by the catcher server, journaled and routed as the fetch does
+        (no IMAP): `raw`, or the mail that mails.compose() writes from the arguments.
+        Returns its journal entry."""
+        [entry] = self.receive_batch(compose(*args, **headers) if raw is None else raw)
+        return entry
+
+    def receive_batch(self, *raws):
+        """Raw mails journaled in one batch, as one fetch journals them, then routed
+        together; their entries, in order."""
+        entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
+        self.Journal.union(*entries)._claim_and_route()
+        return entries
+
 
 class JournalCase(MailCatcherCase):
     """Journal entries made from raw mails as the fetch makes them (no IMAP), replying to
@@ -107,30 +122,14 @@ class JournalCase(MailCatcherCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Journal = cls.env["mail.catcher.message"]
         cls.document = cls.env["res.partner"].create({"name": "Document"})
         cls.sent = cls.document.message_post(
             body="Your document", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
 
-    def reply(self, body="Thanks!", in_reply_to=None, **headers):
-        """A customer's reply to the sent message (`in_reply_to=False`: no reply headers)."""
-        mail = EmailMessage()
-        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
-        mail["To"] = headers.pop("To", "mailcatcher@company.test")
-        mail["Subject"] = headers.pop("Subject", "Re: Your document")
-        mail["Message-ID"] = headers.pop("Message_ID", make_msgid(domain="customer.test"))
-        if in_reply_to is not False:
-            mail["In-Reply-To"] = in_reply_to or self.sent.message_id
-        for name, value in headers.items():
-            mail[name.replace("_", "-")] = value
-        mail.set_content(body)
-        return mail.as_bytes()
-
-    def receive(self, *raws):
-        entries = self.Journal._journal(self.catcher_server, [{"raw": raw} for raw in raws])
-        self.Journal.union(*entries)._claim_and_route()
-        return entries
+    def reply(self, *args, **headers):
+        """The bytes of a customer's reply to the sent message (see mails.compose)."""
+        return compose(*args, In_Reply_To=self.sent.message_id, **headers)
 
 
 class RoutingCase(MailCatcherCase):
@@ -141,7 +140,6 @@ class RoutingCase(MailCatcherCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.use_catcher()
-        cls.Journal = cls.env["mail.catcher.message"]
         cls.document = cls.env["res.partner"].create({"name": "Order PO-4521"})
         cls.sent = cls.document.with_user(cls.alice).message_post(
             body="Your order",
@@ -149,22 +147,6 @@ class RoutingCase(MailCatcherCase):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-
-    def mail(self, body="Thanks", **headers):
-        mail = EmailMessage()
-        mail["From"] = headers.pop("From", "Customer <customer@customer.test>")
-        mail["To"] = headers.pop("To", "mailcatcher@company.test")
-        mail["Subject"] = headers.pop("Subject", "Re: Your order")
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        for name, value in headers.items():
-            mail[name.replace("_", "-")] = value
-        mail.set_content(body)
-        return mail.as_bytes()
-
-    def receive(self, raw):
-        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry._claim_and_route()
-        return entry
 
 
 class BenchMailboxCase(MailCatcherCase):

@@ -7,14 +7,11 @@ Exim, Sendmail and qmail; the bounce layouts follow the samples that GNU Mailman
 flufl.bounce keeps for its own tests). Placeholders in braces are filled per test.
 """
 
-from pathlib import Path
-
 from odoo.tests import tagged
 from odoo.tools import email_normalize
 
 from .common import MailCatcherCase
-
-DATA = Path(__file__).parent / "data"
+from .mails import sample
 
 
 @tagged("post_install", "-at_install")
@@ -24,7 +21,6 @@ class TestCorpus(MailCatcherCase):
         super().setUpClass()
         cls.use_catcher()
         cls.customer.write({"name": "Camille Dupont", "email": "camille@customer.test"})
-        cls.Journal = cls.env["mail.catcher.message"]
 
     def setUp(self):
         super().setUp()
@@ -38,23 +34,19 @@ class TestCorpus(MailCatcherCase):
         )
         self.count = 0
 
-    def sample(self, folder, name, recipient="camille@customer.test"):
+    def receive_sample(self, folder, name, recipient="camille@customer.test"):
         self.count += 1
-        raw = (DATA / folder / name).read_bytes()
-        values = {
-            "message_id": self.sent.message_id,
-            "reply_to": email_normalize(self.sent.reply_to),
-            "catcher": "mailcatcher@company.test",
-            "customer": "camille@customer.test",
-            "recipient": recipient,
-            "subject": "Invoice INV/2026/00042",
-            "n": str(self.count),
-        }
-        for key, value in values.items():
-            raw = raw.replace(b"{%s}" % key.encode(), value.encode())
-        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry._claim_and_route()
-        return entry
+        raw = sample(
+            f"{folder}/{name}",
+            message_id=self.sent.message_id,
+            reply_to=email_normalize(self.sent.reply_to),
+            catcher="mailcatcher@company.test",
+            customer="camille@customer.test",
+            recipient=recipient,
+            subject="Invoice INV/2026/00042",
+            n=str(self.count),
+        )
+        return self.receive(raw=raw)
 
     def test_replies_of_every_client_reach_the_document(self):
         expected_routes = {
@@ -71,7 +63,7 @@ class TestCorpus(MailCatcherCase):
         }
         for name, (route, text) in expected_routes.items():
             with self.subTest(sample=name):
-                entry = self.sample("replies", name)
+                entry = self.receive_sample("replies", name)
                 self.assertRecordValues(
                     entry,
                     [
@@ -95,15 +87,15 @@ class TestCorpus(MailCatcherCase):
         self.sent = self.document.message_post(
             body="Again", subject="Invoice INV/2026/00042", partner_ids=self.customer.ids
         )
-        entry = self.sample("replies", "gmail.eml")
+        entry = self.receive_sample("replies", "gmail.eml")
         self.assertRecordValues(entry, [{"route": "header", "res_id": self.document.id}])
-        entry = self.sample("replies", "outlook_no_headers.eml")
+        entry = self.receive_sample("replies", "outlook_no_headers.eml")
         self.assertEqual(entry.state, "quarantined", "no token, no headers, no reference")
 
     def test_automatic_replies_notify_nobody(self):
         for name in ("exchange_ooo.eml", "gmail_vacation.eml", "zimbra_ooo.eml"):
             with self.subTest(sample=name):
-                entry = self.sample("auto_replies", name)
+                entry = self.receive_sample("auto_replies", name)
                 self.assertRecordValues(
                     entry, [{"state": "routed", "kind": "auto_reply", "res_id": self.document.id}]
                 )
@@ -122,7 +114,7 @@ class TestCorpus(MailCatcherCase):
                 partner = self.env["res.partner"].create(
                     {"name": name, "email": f"gone-{self.count}@customer.test"}
                 )
-                entry = self.sample("bounces", name, recipient=partner.email)
+                entry = self.receive_sample("bounces", name, recipient=partner.email)
                 self.assertRecordValues(
                     entry, [{"state": "routed", "kind": "bounce", "res_id": self.document.id}]
                 )
@@ -136,7 +128,7 @@ class TestCorpus(MailCatcherCase):
 
     def test_a_temporary_failure_is_recorded_only(self):
         partner = self.env["res.partner"].create({"name": "Full", "email": "full@customer.test"})
-        entry = self.sample("bounces", "exim_soft.eml", recipient=partner.email)
+        entry = self.receive_sample("bounces", "exim_soft.eml", recipient=partner.email)
         self.assertRecordValues(entry, [{"state": "ignored", "kind": "bounce"}])
         self.assertIn("temporary failure 4.2.2", entry.reason)
         self.assertEqual(partner.message_bounce, 0)

@@ -1,4 +1,3 @@
-from email.message import EmailMessage
 from email.utils import make_msgid
 
 from odoo.exceptions import UserError, ValidationError
@@ -6,6 +5,7 @@ from odoo.tests import tagged
 
 from ..models.fetchmail_server import FETCH_LOCK_NAMESPACE
 from .common import BenchMailboxCase, closed_port
+from .mails import compose
 
 
 @tagged("post_install", "-at_install", "mail_catcher_bench")
@@ -13,15 +13,12 @@ class TestFetch(BenchMailboxCase):
     """Fetching the catcher's mailbox on the bench's real Dovecot."""
 
     def deliver_reply(self):
-        mail = EmailMessage()
-        mail["From"] = "customer@customer.test"
-        mail["To"] = self.mailbox
-        mail["Subject"] = "Re: your invoice"
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        mail.set_content("Thanks!")
-        self.bench.deliver(mail, self.mailbox)
+        """A reply delivered to the mailbox; its Message-ID."""
+        message_id = make_msgid(domain="customer.test")
+        reply = compose(To=self.mailbox, Subject="Re: your invoice", Message_ID=message_id)
+        self.bench.deliver(reply, self.mailbox)
         self.bench.wait_for_messages(self.mailbox)
-        return mail
+        return message_id
 
     def unseen_count(self):
         imap = self.bench.imap(self.mailbox)
@@ -34,7 +31,7 @@ class TestFetch(BenchMailboxCase):
 
     def test_a_mailbox_being_fetched_is_not_fetched_again(self):
         self.catcher_server.button_confirm_login()
-        mail = self.deliver_reply()
+        message_id = self.deliver_reply()
         with self.registry.cursor() as other_fetch:
             other_fetch.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)",
@@ -43,7 +40,7 @@ class TestFetch(BenchMailboxCase):
             self.catcher_server.fetch_mail()
             other_fetch.rollback()
         self.assertEqual(self.unseen_count(), 1, "the mail is left for the fetch under way")
-        self.assertFalse(self.env["mail.message"].search([("message_id", "=", mail["Message-ID"])]))
+        self.assertFalse(self.env["mail.message"].search([("message_id", "=", message_id)]))
 
     def test_a_refused_login_is_recorded_in_plain_words(self):
         self.catcher_server.write({"state": "done", "password": "wrong"})

@@ -1,12 +1,12 @@
 import time
 from datetime import date, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email import message_from_bytes
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import BenchMailboxCase
+from .mails import compose
 
 DAY = 86400
 
@@ -27,14 +27,12 @@ class TestFirstFetch(BenchMailboxCase):
 
     def old_reply(self):
         """A reply to the document, which would be routed there if it were fetched."""
-        mail = EmailMessage()
-        mail["From"] = "customer@customer.test"
-        mail["To"] = self.mailbox
-        mail["Subject"] = "Re: Document"
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        mail["In-Reply-To"] = self.sent.message_id
-        mail.set_content("An answer from long ago")
-        return mail
+        return compose(
+            "An answer from long ago",
+            To=self.mailbox,
+            Subject="Re: Document",
+            In_Reply_To=self.sent.message_id,
+        )
 
     def fill(self, count, days_ago=0, folder="INBOX"):
         """Mails put in the mailbox as a migration or a mail client would: arrived
@@ -44,7 +42,7 @@ class TestFirstFetch(BenchMailboxCase):
         try:
             imap.create(folder)  # answers NO when it exists
             for mail in mails:
-                status, _data = imap.append(folder, None, time.time() - days_ago * DAY, bytes(mail))
+                status, _data = imap.append(folder, None, time.time() - days_ago * DAY, mail)
                 self.assertEqual(status, "OK")
         finally:
             imap.logout()
@@ -62,7 +60,7 @@ class TestFirstFetch(BenchMailboxCase):
         server = server or self.catcher_server
         self.assertFalse(self.env["mail.catcher.message"].search([("server_id", "=", server.id)]))
         posted = self.env["mail.message"].search(
-            [("message_id", "in", [mail["Message-ID"] for mail in mails])]
+            [("message_id", "in", [message_from_bytes(mail)["Message-ID"] for mail in mails])]
         )
         self.assertFalse(posted, "nothing old is posted")
         self.assertFalse(self.document.message_ids.filtered(lambda m: m.parent_id == self.sent))

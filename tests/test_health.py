@@ -1,6 +1,3 @@
-from email.message import EmailMessage
-from email.utils import make_msgid
-
 from odoo.tests import tagged
 
 from .common import MailCatcherCase
@@ -10,22 +7,10 @@ from .common import MailCatcherCase
 class TestHealth(MailCatcherCase):
     """Health at a glance: incoming servers' state and counts, outgoing failed mails."""
 
-    def receive(self, subject):
-        mail = EmailMessage()
-        mail["From"] = "customer@customer.test"
-        mail["To"] = "mailcatcher@company.test"
-        mail["Subject"] = subject
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        mail.set_content("x")
-        Journal = self.env["mail.catcher.message"]
-        [entry] = Journal._journal(self.catcher_server, [{"raw": mail.as_bytes()}])
-        entry._claim_and_route()
-        return entry
-
     def test_incoming_health_and_counts(self):
         server = self.catcher_server
         self.assertEqual(server.catcher_health, "ok")
-        entry = self.receive("Matches nothing")
+        entry = self.receive(Subject="Matches nothing")
         self.assertEqual(entry.state, "quarantined")
         server.invalidate_recordset()
         self.assertEqual(server.catcher_health, "warning")

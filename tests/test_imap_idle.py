@@ -13,6 +13,7 @@ from ..lib.imap_idle import (
     supports_idle,
 )
 from .common import load_bench
+from .mails import compose
 
 # Dovecot announces a delivery about 0.5 s after it (inotify, plus its own delay to
 # gather changes); far below this bound, which leaves room for a loaded machine.
@@ -44,10 +45,7 @@ class TestImapIdle(BaseCase):
             self.connection.logout()
 
     def mail(self, subject):
-        return (
-            f"From: customer@customer.test\r\nTo: {self.user}\r\nSubject: {subject}\r\n"
-            f"Message-ID: <{uuid.uuid4().hex}@customer.test>\r\n\r\nHello\r\n"
-        ).encode()
+        return compose("Hello", To=self.user, Subject=subject)
 
     def deliver_later(self, subject, delay=1.0):
         timer = threading.Timer(delay, self.bench.deliver, (self.mail(subject), self.user))

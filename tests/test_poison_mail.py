@@ -15,7 +15,7 @@ class TestPoisonMail(JournalCase):
 
     def test_a_nul_in_a_subject_is_journaled_with_its_raw_mail_intact(self):
         raw = nul_in_encoded_subject()
-        [entry, good] = self.receive(raw, self.reply())
+        entry, good = self.receive_batch(raw, self.reply())
         self.assertEqual(entry.subject, "テスト\ufffd")
         self.assertEqual(entry.raw_attachment_id.raw, raw)
         self.assertEqual(entry.state, "quarantined")  # no document named: it waits
@@ -46,19 +46,19 @@ class TestPoisonMail(JournalCase):
 
     def test_mails_past_the_limits_are_quarantined_unread(self):
         self.catcher_server.write({"catcher_max_mime_depth": 20, "catcher_max_mime_parts": 100})
-        deep, wide = self.receive(nested_forwards(40), many_parts(150))
+        deep, wide = self.receive_batch(nested_forwards(40), many_parts(150))
         self.assertEqual(deep.state, "quarantined")
         self.assertIn("over 20 levels", deep.reason)
         self.assertEqual(wide.state, "quarantined")
         self.assertIn("over 100 parts", wide.reason)
         self.catcher_server.catcher_max_size_mb = 1
-        [big] = self.receive(self.reply("x" * 2_000_000))
+        big = self.receive(raw=self.reply("x" * 2_000_000))
         self.assertEqual(big.state, "quarantined")
         self.assertIn("over the limit of 1 MB", big.reason)
 
     def test_a_mail_too_deep_for_pythons_parser_is_quarantined_at_once(self):
         self.catcher_server.write({"catcher_max_mime_depth": 0, "catcher_max_mime_parts": 0})
-        [entry] = self.receive(nested_forwards(1000))
+        entry = self.receive(raw=nested_forwards(1000))
         self.assertEqual(entry.state, "quarantined")
         self.assertIn("too deep", entry.reason)
         self.assertEqual(entry.attempt_count, 1)
@@ -73,7 +73,7 @@ class TestPoisonMail(JournalCase):
             }
         )
         started = time.monotonic()
-        [slow, good] = self.receive(nested_forwards(400, filler=2000), self.reply())
+        slow, good = self.receive_batch(nested_forwards(400, filler=2000), self.reply())
         self.assertEqual(slow.state, "quarantined")
         self.assertIn("over 1 seconds", slow.reason)
         self.assertLess(time.monotonic() - started, 30)
@@ -87,7 +87,7 @@ class TestPoisonMail(JournalCase):
             "_message_route_process",
             side_effect=RuntimeError("routing exploded"),
         ):
-            [entry] = self.receive(self.reply())
+            entry = self.receive(raw=self.reply())
             self.assertRecordValues(entry, [{"state": "failed", "attempt_count": 1}])
             entry._claim_and_route()
         self.assertRecordValues(entry, [{"state": "quarantined", "attempt_count": 2}])
@@ -121,7 +121,7 @@ class TestPoisonMail(JournalCase):
             b"To: mailcatcher@company.test", b"To: undisclosed-recipients:;"
         )
         odd_name = self.reply().replace(b"From: Customer <", b"From: . <")
-        entries = self.receive(group, odd_name)
+        entries = self.receive_batch(group, odd_name)
         self.assertEqual([entry.state for entry in entries], ["routed", "routed"])
         self.assertEqual({entry.res_id for entry in entries}, {self.document.id})
 

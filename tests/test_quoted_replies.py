@@ -8,16 +8,14 @@ and Sparrow write them, in English, French, Dutch, German, Spanish and Russian).
 Placeholders in braces are filled per test.
 """
 
-from pathlib import Path
-
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.tests import tagged
 from odoo.tools import email_normalize, html2plaintext
 
 from ..lib.quoted_reply import visible_part
 from .common import MailCatcherCase
+from .mails import sample
 
-DATA = Path(__file__).parent / "data" / "quoted"
 QUOTED = "Please find your document attached."
 
 # sample: (text in view, text folded away)
@@ -47,7 +45,6 @@ class TestQuotedReplies(MockEmail, MailCatcherCase):
         cls.use_catcher()
         cls.customer.write({"name": "Camille Dupont", "email": "camille@customer.test"})
         cls.alice.notification_type = "email"
-        cls.Journal = cls.env["mail.catcher.message"]
 
     def setUp(self):
         super().setUp()
@@ -61,20 +58,17 @@ class TestQuotedReplies(MockEmail, MailCatcherCase):
         )
         self.count = 0
 
-    def reply(self, name, **context):
+    def reply(self, name):
         self.count += 1
-        raw = (DATA / name).read_bytes()
-        values = {
-            "message_id": self.sent.message_id,
-            "reply_to": email_normalize(self.sent.reply_to),
-            "customer": "camille@customer.test",
-            "subject": "Invoice INV/2026/00042",
-            "n": str(self.count),
-        }
-        for key, value in values.items():
-            raw = raw.replace(b"{%s}" % key.encode(), value.encode())
-        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        entry.with_context(**context)._claim_and_route()
+        raw = sample(
+            f"quoted/{name}",
+            message_id=self.sent.message_id,
+            reply_to=email_normalize(self.sent.reply_to),
+            customer="camille@customer.test",
+            subject="Invoice INV/2026/00042",
+            n=str(self.count),
+        )
+        entry = self.receive(raw=raw)
         self.assertRecordValues(
             entry, [{"state": "routed", "kind": "reply", "res_id": self.document.id}]
         )

@@ -26,7 +26,7 @@ class TestReplyTo(MailCatcherCase):
         message = self.post_to_customer(document.with_context(mail_notify_force_send=False))
         self.assertCatcherAddress(message.reply_to)
         mail = self.outgoing_mail(message)
-        self.assertTrue(mail, "the customer is notified by email")
+        self.assertEqual(mail.recipient_ids, self.customer, "the customer is notified by email")
         self.assertEqual(mail.reply_to, message.reply_to)
         self.assertIn("A document", mail.reply_to, "the reply-to names the document")
         self.assertEqual(email_normalize(mail.email_from), "alice@company.test")

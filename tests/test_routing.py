@@ -22,9 +22,7 @@ class TestRouting(RoutingCase):
         self.assertEqual(email_normalize(reply_to), "mailcatcher@company.test")
 
     def test_a_token_routes_a_reply_whose_headers_were_dropped(self):
-        entry = self.receive(
-            self.mail("Réponse", To=self.sent.reply_to, Subject="Edited subject, no headers")
-        )
+        entry = self.receive("Réponse", To=self.sent.reply_to, Subject="Edited subject, no headers")
         self.assertRecordValues(
             entry, [{"state": "routed", "route": "token", "res_id": self.document.id}]
         )
@@ -32,13 +30,13 @@ class TestRouting(RoutingCase):
     def test_the_token_wins_over_headers_pointing_elsewhere(self):
         elsewhere = self.env["res.partner"].create({"name": "Elsewhere"})
         other_message = elsewhere.message_post(body="x", message_type="comment")
-        entry = self.receive(self.mail(To=self.sent.reply_to, In_Reply_To=other_message.message_id))
+        entry = self.receive(To=self.sent.reply_to, In_Reply_To=other_message.message_id)
         self.assertRecordValues(entry, [{"route": "token", "res_id": self.document.id}])
 
     def test_a_forged_token_is_quarantined_as_suspicious(self):
         token = email_normalize(self.sent.reply_to).split("+")[1].split("@")[0]
         forged = token[:-2] + ("aa" if token[-2:] != "aa" else "bb")
-        entry = self.receive(self.mail(To=f"mailcatcher+{forged}@company.test"))
+        entry = self.receive(To=f"mailcatcher+{forged}@company.test")
         self.assertEqual(entry.state, "quarantined")
         self.assertIn("Suspicious", entry.reason)
         self.assertFalse(entry.res_id)
@@ -47,16 +45,16 @@ class TestRouting(RoutingCase):
         doomed = self.env["res.partner"].create({"name": "Doomed"})
         reply_to = doomed._notify_get_reply_to()[doomed.id]
         doomed.unlink()
-        entry = self.receive(self.mail(To=reply_to))
+        entry = self.receive(To=reply_to)
         self.assertEqual(entry.state, "quarantined")
         self.assertIn("deleted", entry.reason)
 
     def test_headers_route_when_there_is_no_token(self):
-        entry = self.receive(self.mail(In_Reply_To=self.sent.message_id))
+        entry = self.receive(In_Reply_To=self.sent.message_id)
         self.assertRecordValues(entry, [{"route": "header", "res_id": self.document.id}])
 
     def test_the_subject_routes_mail_from_a_linked_sender(self):
-        entry = self.receive(self.mail(Subject="About Order PO-4521, delivery date"))
+        entry = self.receive(Subject="About Order PO-4521, delivery date")
         self.assertRecordValues(
             entry, [{"state": "routed", "route": "subject", "res_id": self.document.id}]
         )
@@ -67,26 +65,20 @@ class TestRouting(RoutingCase):
         self.env["res.partner"].create(
             {"name": "Colleague", "email": "colleague@customer.test", "parent_id": company.id}
         )
-        entry = self.receive(
-            self.mail(From="colleague@customer.test", Subject="Order PO-4521 again")
-        )
+        entry = self.receive(From="colleague@customer.test", Subject="Order PO-4521 again")
         self.assertRecordValues(entry, [{"route": "subject", "res_id": self.document.id}])
 
     def test_a_stranger_naming_a_document_is_quarantined(self):
-        entry = self.receive(
-            self.mail(From="stranger@elsewhere.test", Subject="About Order PO-4521")
-        )
+        entry = self.receive(From="stranger@elsewhere.test", Subject="About Order PO-4521")
         self.assertEqual(entry.state, "quarantined")
         self.assertFalse(entry.res_id)
 
     def test_an_out_of_office_answer_is_a_note_that_notifies_nobody(self):
         entry = self.receive(
-            self.mail(
-                "I am away until Monday.",
-                To=self.sent.reply_to,
-                Subject="Automatic reply: Your order",
-                Auto_Submitted="auto-replied",
-            )
+            "I am away until Monday.",
+            To=self.sent.reply_to,
+            Subject="Automatic reply: Your order",
+            Auto_Submitted="auto-replied",
         )
         self.assertRecordValues(entry, [{"state": "routed", "kind": "auto_reply"}])
         note = entry.mail_message_id
@@ -94,19 +86,19 @@ class TestRouting(RoutingCase):
         self.assertFalse(note.notification_ids, "nobody is notified of an out-of-office")
 
     def test_an_out_of_office_matching_nothing_is_ignored(self):
-        entry = self.receive(self.mail(Subject="Out of Office: hello", X_Autoreply="yes"))
+        entry = self.receive(Subject="Out of Office: hello", X_Autoreply="yes")
         self.assertRecordValues(entry, [{"state": "ignored", "kind": "auto_reply"}])
 
     def test_mail_from_odoo_itself_is_a_loop(self):
-        entry = self.receive(self.mail(From="notifications@company.test"))
+        entry = self.receive(From="notifications@company.test")
         self.assertRecordValues(entry, [{"state": "ignored", "kind": "loop"}])
-        entry = self.receive(self.mail(From="mailcatcher@company.test"))
+        entry = self.receive(From="mailcatcher@company.test")
         self.assertRecordValues(entry, [{"state": "ignored", "kind": "loop"}])
 
     def test_the_author_hears_of_the_reply_without_following(self):
         self.document.message_unsubscribe(partner_ids=self.alice.partner_id.ids)
         self.alice.notification_type = "inbox"
-        entry = self.receive(self.mail("Got it", In_Reply_To=self.sent.message_id))
+        entry = self.receive("Got it", In_Reply_To=self.sent.message_id)
         notified = entry.mail_message_id.notification_ids.filtered(
             lambda n: n.res_partner_id == self.alice.partner_id
         )

@@ -14,6 +14,12 @@ FORGED_PASS = "mx.google.com; dmarc=pass header.from=customer.test"
 WARNING = "could not be verified"
 
 
+def verdicts(*auth_results):
+    """Authentication-Results headers (top first), as a provider leaves them on top of
+    the mail."""
+    return [("Authentication-Results", header) for header in auth_results]
+
+
 @tagged("post_install", "-at_install")
 class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
     """The trusted provider's verdict on each route: a subject match needs a verified
@@ -25,36 +31,24 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
         cls.catcher_server.catcher_trusted_authserv_id = "mx.google.com"
 
     def by_subject(self, *auth_results):
-        """The business email compromise: a customer's address and the document's
-        reference, no token, no reply headers."""
-        return self.mail(
+        """The business email compromise, received: a customer's address and the
+        document's reference, no token, no reply headers."""
+        return self.receive(
             "Please pay our new bank account from now on.",
-            auth_results=auth_results,
+            trace=verdicts(*auth_results),
             Subject="About Order PO-4521",
-        )
-
-    def mail(self, body="Thanks", auth_results=(), **headers):
-        """A mail as test_routing builds it, under the Authentication-Results headers
-        given (top first), as a provider leaves them on top of the mail."""
-        raw = super().mail(body, **headers)
-        return (
-            b"".join(
-                b"Authentication-Results: %s\n" % header.replace("\r\n", "\n").encode()
-                for header in auth_results
-            )
-            + raw
         )
 
     def assertQuarantinedAsUnverified(self, entry, verdict):
         self.assertRecordValues(
             entry, [{"state": "quarantined", "sender_auth": verdict, "res_id": False}]
         )
-        self.assertTrue(entry.reason.startswith("Sender not verified"), entry.reason)
+        self.assertRegex(entry.reason, "^Sender not verified")
         self.assertIn("Order PO-4521", entry.reason)
         self.assertNotIn("bank account", str(self.document.message_ids.mapped("body")))
 
     def test_a_verified_sender_is_routed_by_the_subject(self):
-        entry = self.receive(self.by_subject(GMAIL_PASS))
+        entry = self.by_subject(GMAIL_PASS)
         self.assertRecordValues(
             entry,
             [
@@ -69,33 +63,31 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
         self.assertNotIn(WARNING, str(entry.mail_message_id.body))
 
     def test_a_forged_sender_naming_an_invoice_is_quarantined(self):
-        self.assertQuarantinedAsUnverified(self.receive(self.by_subject(GMAIL_FAIL)), "fail")
+        self.assertQuarantinedAsUnverified(self.by_subject(GMAIL_FAIL), "fail")
 
     def test_a_mail_without_the_providers_result_is_quarantined(self):
-        self.assertQuarantinedAsUnverified(self.receive(self.by_subject()), "none")
+        self.assertQuarantinedAsUnverified(self.by_subject(), "none")
 
     def test_microsoft_365s_header_names_no_server_to_trust(self):
         self.catcher_server.catcher_trusted_authserv_id = "mx.microsoft.com"
-        self.assertQuarantinedAsUnverified(self.receive(self.by_subject(OUTLOOK_PASS)), "none")
+        self.assertQuarantinedAsUnverified(self.by_subject(OUTLOOK_PASS), "none")
 
     def test_a_forged_header_below_the_providers_counts_for_nothing(self):
-        self.assertQuarantinedAsUnverified(
-            self.receive(self.by_subject(GMAIL_FAIL, FORGED_PASS)), "fail"
-        )
+        self.assertQuarantinedAsUnverified(self.by_subject(GMAIL_FAIL, FORGED_PASS), "fail")
 
     def test_an_untrusted_header_naming_the_trusted_server_counts_for_nothing(self):
         posing = "mx.forger.test (mx.google.com); dmarc=pass header.from=customer.test"
-        self.assertQuarantinedAsUnverified(self.receive(self.by_subject(posing)), "none")
+        self.assertQuarantinedAsUnverified(self.by_subject(posing), "none")
 
     def test_a_token_routes_an_unverified_sender_with_a_warning_to_all(self):
         self.alice.notification_type = "email"
-        raw = self.mail(
-            "Please pay our new bank account.", To=self.sent.reply_to, auth_results=[GMAIL_FAIL]
-        )
-        [entry] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
         # Odoo's own capture of the emails handed to the outgoing server.
         with self.mock_mail_gateway():
-            entry._claim_and_route()
+            entry = self.receive(
+                "Please pay our new bank account.",
+                trace=verdicts(GMAIL_FAIL),
+                To=self.sent.reply_to,
+            )
         self.assertRecordValues(
             entry,
             [
@@ -118,7 +110,7 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
             self.assertIn(WARNING, mail["body"])
 
     def test_reply_headers_route_an_unverified_sender_with_a_warning(self):
-        entry = self.receive(self.mail(In_Reply_To=self.sent.message_id))
+        entry = self.receive(In_Reply_To=self.sent.message_id)
         self.assertRecordValues(entry, [{"route": "header", "sender_auth": "none"}])
         self.assertIn(WARNING, str(entry.mail_message_id.body))
 
@@ -126,17 +118,14 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
         # Postfix with OpenDKIM and OpenDMARC: OpenDMARC's header is the topmost.
         self.catcher_server.catcher_trusted_authserv_id = "mail.company.test"
         entry = self.receive(
-            self.mail(
-                In_Reply_To=self.sent.message_id,
-                auth_results=[OPENDMARC_PASS, OPENDKIM_PASS],
-            )
+            In_Reply_To=self.sent.message_id, trace=verdicts(OPENDMARC_PASS, OPENDKIM_PASS)
         )
         self.assertRecordValues(entry, [{"route": "header", "sender_auth": "pass"}])
         self.assertNotIn(WARNING, str(entry.mail_message_id.body))
 
     def test_without_a_trusted_server_nothing_changes(self):
         self.catcher_server.catcher_trusted_authserv_id = False
-        entry = self.receive(self.by_subject(GMAIL_FAIL))
+        entry = self.by_subject(GMAIL_FAIL)
         self.assertRecordValues(
             entry, [{"state": "routed", "route": "subject", "sender_auth": False}]
         )
@@ -144,15 +133,15 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
 
     def test_a_quarantined_mail_is_routed_once_the_provider_is_trusted(self):
         self.catcher_server.catcher_trusted_authserv_id = "mx.other.test"
-        entry = self.receive(self.by_subject(GMAIL_PASS))
+        entry = self.by_subject(GMAIL_PASS)
         self.assertRecordValues(entry, [{"state": "quarantined", "sender_auth": "none"}])
         self.catcher_server.catcher_trusted_authserv_id = "mx.google.com"
         entry.action_retry()
         self.assertRecordValues(entry, [{"state": "routed", "sender_auth": "pass"}])
 
     def test_the_health_board_counts_failed_authentication(self):
-        self.receive(self.by_subject(GMAIL_FAIL))
-        self.receive(self.by_subject(GMAIL_PASS))
+        self.by_subject(GMAIL_FAIL)
+        self.by_subject(GMAIL_PASS)
         server = self.catcher_server
         server.invalidate_recordset()
         self.assertEqual((server.catcher_auth_failed_24h, server.catcher_auth_failed_7d), (1, 1))

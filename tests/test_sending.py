@@ -1,45 +1,23 @@
-from email.message import EmailMessage
-from email.utils import make_msgid
-
 from odoo.tests import tagged
 
-from .common import MailCatcherCase
+from .common import RoutingCase
 
 # What Odoo's server actions, hence every cron, put in the context of what they run.
 CRON_CONTEXT = {"mail_notify_force_send": False}
 
 
 @tagged("post_install", "-at_install")
-class TestSending(MailCatcherCase):
+class TestSending(RoutingCase):
     """Mail made while routing leaves at once, not at the next run of the mail queue;
     only committed, waiting mails are sent; connection failures are retried."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.use_catcher()
         cls.alice.notification_type = "email"
-        cls.document = cls.env["res.partner"].create({"name": "Order PO-7310"})
-        cls.sent = cls.document.with_user(cls.alice).message_post(
-            body="Your order",
-            partner_ids=cls.customer.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
+        # Mails received and routed as the fetching cron does.
+        cls.Journal = cls.Journal.with_context(**CRON_CONTEXT)
         cls.Mail = cls.env["mail.mail"]
-
-    def reply(self):
-        mail = EmailMessage()
-        mail["From"] = "Customer <customer@customer.test>"
-        mail["To"] = "mailcatcher@company.test"
-        mail["Subject"] = "Re: Your order"
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        mail["In-Reply-To"] = self.sent.message_id
-        mail.set_content("Delivered, thanks.")
-        Journal = self.env["mail.catcher.message"].with_context(**CRON_CONTEXT)
-        [entry] = Journal._journal(self.catcher_server, [{"raw": mail.as_bytes()}])
-        entry._claim_and_route()
-        return entry
 
     def email_notification(self, message, partner):
         return message.notification_ids.filtered(
@@ -47,7 +25,7 @@ class TestSending(MailCatcherCase):
         )
 
     def test_a_reply_routed_by_a_cron_is_mailed_at_once(self):
-        entry = self.reply()
+        entry = self.receive("Delivered, thanks.", In_Reply_To=self.sent.message_id)
         self.assertEqual(entry.state, "routed")
         notification = self.email_notification(entry.mail_message_id, self.alice.partner_id)
         # Queued, it would be "ready" with its mail outgoing until the queue's next run.
