@@ -1,9 +1,7 @@
-from email import message_from_bytes
-from email.policy import default
-
 from odoo.tests import tagged
 
 from .common import RoutingCase
+from .mails import compose
 
 
 @tagged("post_install", "-at_install")
@@ -22,10 +20,10 @@ class TestRoutingRules(RoutingCase):
             }
         )
         robot = "robot@elsewhere.test"
-        first = self.receive(self.mail(From=robot, To="contacts@company.test", Subject="One"))
+        first = self.receive(From=robot, To="contacts@company.test", Subject="One")
         self.assertRecordValues(first, [{"state": "routed", "kind": "new", "route": "alias"}])
         self.env["res.partner"].create({"name": "Robot again", "email": robot})
-        looping = self.receive(self.mail(From=robot, To="contacts@company.test", Subject="Two"))
+        looping = self.receive(From=robot, To="contacts@company.test", Subject="Two")
         self.assertRecordValues(looping, [{"state": "ignored", "kind": "loop", "res_id": 0}])
         self.assertIn("Too many mails", looping.reason)
         answered = self.env["mail.mail"].search([("email_to", "ilike", robot)])
@@ -33,11 +31,11 @@ class TestRoutingRules(RoutingCase):
 
     def test_a_reply_resets_the_senders_bounce_counter_however_it_is_matched(self):
         self.customer.message_bounce = 3
-        entry = self.receive(self.mail(To=self.sent.reply_to, Subject="Edited, no headers"))
+        entry = self.receive(To=self.sent.reply_to, Subject="Edited, no headers")
         self.assertRecordValues(entry, [{"state": "routed", "route": "token"}])
         self.assertEqual(self.customer.message_bounce, 0)
         self.customer.message_bounce = 3
-        entry = self.receive(self.mail(In_Reply_To=self.sent.message_id))
+        entry = self.receive(In_Reply_To=self.sent.message_id)
         self.assertRecordValues(entry, [{"state": "routed", "route": "header"}])
         self.assertEqual(self.customer.message_bounce, 0)
 
@@ -52,21 +50,22 @@ class TestRoutingRules(RoutingCase):
 
     def test_another_incoming_server_has_only_odoos_own_matching(self):
         alias_mailbox = self.catcher_server.copy({"name": "Jobs", "user": "jobs@company.test"})
-        naming = self.mail(Subject="About Order PO-4521, delivery date")
+        naming = compose(Subject="About Order PO-4521, delivery date")
         [entry] = self.Journal._journal(alias_mailbox, [{"raw": naming}])
         entry._claim_and_route()
         self.assertRecordValues(entry, [{"state": "quarantined", "route": False, "res_id": 0}])
-        token = self.mail(To=self.sent.reply_to, Subject="Edited, no headers")
+        token = compose(To=self.sent.reply_to, Subject="Edited, no headers")
         [entry] = self.Journal._journal(alias_mailbox, [{"raw": token}])
         entry._claim_and_route()
         self.assertRecordValues(entry, [{"state": "quarantined", "route": False}])
-        entry = self.receive(self.mail(In_Reply_To=self.sent.message_id))
+        entry = self.receive(In_Reply_To=self.sent.message_id)
         self.assertRecordValues(entry, [{"state": "routed", "route": "header"}])
 
     def test_assigning_by_hand_keeps_the_servers_attachment_setting(self):
         self.catcher_server.attach = False
-        raw = self.mail_with_attachment()
-        entry = self.receive(raw)
+        entry = self.receive(
+            "See attached", Subject="No reference", attachments=[("q.pdf", b"%PDF-1.4 quote")]
+        )
         self.assertEqual(entry.state, "quarantined")
         wizard = self.env["mail.catcher.assign"].create(
             {"message_ids": entry.ids, "document": f"res.partner,{self.document.id}"}
@@ -75,10 +74,3 @@ class TestRoutingRules(RoutingCase):
         self.assertRecordValues(entry, [{"state": "routed", "route": "manual"}])
         self.assertEqual(entry.mail_message_id.res_id, self.document.id)
         self.assertFalse(entry.mail_message_id.attachment_ids)
-
-    def mail_with_attachment(self):
-        mail = message_from_bytes(self.mail("See attached", Subject="No reference"), policy=default)
-        mail.add_attachment(
-            b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="q.pdf"
-        )
-        return mail.as_bytes()
