@@ -2,12 +2,19 @@ import textwrap
 
 from markupsafe import Markup, escape
 
-from odoo import models
-from odoo.tools import html2plaintext
+from odoo import api, models
+from odoo.tools import email_normalize, email_split, html2plaintext
 from odoo.tools.mail import html_to_inner_content
 
+from ..lib.chunk_memo import ChunkMemo
 from ..lib.quoted_reply import readable_body, visible_part
 from .mail_catcher_message import Unroutable
+
+# Where a cursor keeps the memory of the chunk it routes (one chunk at a time).
+CHUNK_MEMO = "mail_catcher.chunk_memo"
+# The one partner field routing writes that no look-up of partners reads (a bounce
+# counts on the partner); any other change of a partner drops the chunk's memory.
+CHUNK_MEMO_UNREAD = {"message_bounce"}
 
 
 class MailThread(models.AbstractModel):
@@ -77,3 +84,84 @@ class MailThread(models.AbstractModel):
         return mail_body.replace(escape(message.preview), escape(preview), 1).replace(
             body, Markup(visible), 1
         )
+
+    # One look-up of partners per chunk -----------------------------------------------
+
+    @api.model
+    def _mail_catcher_open_chunk(self, entries):
+        """Start the memory of a chunk of journal entries: the partners of the addresses
+        they name are then searched once for all its mails rather than once per mail.
+        Returns the context value under which look-ups use it."""
+        addresses = {
+            email_normalize(address, strict=False)
+            for entry in entries
+            for field in (entry.email_from, entry.email_to, entry.email_cc)
+            for address in email_split(field or "")
+        }
+        memo = ChunkMemo(addresses)
+        self.env.cr.cache[CHUNK_MEMO] = memo
+        return memo.token
+
+    @api.model
+    def _mail_catcher_close_chunk(self):
+        self.env.cr.cache.pop(CHUNK_MEMO, None)
+
+    def _mail_catcher_chunk_memo(self, emails, extra_domain):
+        """The memory of the chunk being routed, when it may answer a look-up of `emails`
+        in this environment; None otherwise."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        token = self.env.context.get("mail_catcher_chunk")
+        if extra_domain or not memo or memo.token != token or not memo.covers(emails):
+            return None
+        return memo
+
+    def _mail_catcher_recall(self, memo, how, emails, search):
+        """Partners of `emails` as `search(emails)` finds them, from one `search` of all
+        the chunk's addresses: a search on the email plus the partners' order, so that
+        its results for fewer addresses are its results for all, filtered."""
+        env = self.env
+        key = (how, env.uid, env.su, env.context.get("active_test", True), *env.companies.ids)
+        ids, all_ids = memo.matches(
+            key,
+            emails,
+            lambda addresses: [(p.id, p.email_normalized) for p in search(addresses)],
+        )
+        return env["res.partner"].browse(ids).with_prefetch(all_ids)
+
+    def _mail_search_on_user(self, normalized_emails, extra_domain=False):
+        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
+        if not memo:
+            return super()._mail_search_on_user(normalized_emails, extra_domain=extra_domain)
+        search = super()._mail_search_on_user
+        return self._mail_catcher_recall(memo, "user", normalized_emails, search)
+
+    def _mail_search_on_partner(self, normalized_emails, extra_domain=False):
+        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
+        if not memo:
+            return super()._mail_search_on_partner(normalized_emails, extra_domain=extra_domain)
+        search = super()._mail_search_on_partner
+        return self._mail_catcher_recall(memo, "partner", normalized_emails, search)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._name == "res.partner":
+            self._mail_catcher_forget_chunk()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self._name == "res.partner" and not set(vals) <= CHUNK_MEMO_UNREAD:
+            self._mail_catcher_forget_chunk()
+        return super().write(vals)
+
+    def unlink(self):
+        if self._name == "res.partner":
+            self._mail_catcher_forget_chunk()
+        return super().unlink()
+
+    @api.model
+    def _mail_catcher_forget_chunk(self):
+        """A partner created during the chunk must be found by the next mail, and one
+        edited found as it now is: the chunk's memory is dropped."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        if memo:
+            memo.forget()

@@ -1,3 +1,4 @@
+from . import test_chunk
 from . import test_corpus
 from . import test_fetch
 from . import test_first_fetch

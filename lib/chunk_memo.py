@@ -1,0 +1,43 @@
+"""What the mails of one routing chunk look up in common: each look-up is made once, for
+every address the chunk names, then answered from memory for each mail, until the chunk
+ends or the data the look-up read changes. ORM-free: it keeps ids and addresses, never
+records, and it searches nothing itself (the caller gives the search to run)."""
+
+import itertools
+
+_tokens = itertools.count(1)
+
+
+class ChunkMemo:
+    """The memory of one chunk. `addresses`: the normalized addresses its mails name;
+    a look-up that asks for any other address is not answered from here."""
+
+    def __init__(self, addresses):
+        self.token = next(_tokens)
+        self.addresses = frozenset(address for address in addresses if address)
+        self.valid = True
+        self._found = {}
+
+    def forget(self):
+        """The data behind the look-ups changed (a partner or a user was created or
+        edited): the rest of the chunk asks the database again, as stock Odoo does."""
+        self.valid = False
+        self._found.clear()
+
+    def covers(self, emails):
+        return self.valid and set(emails) <= self.addresses
+
+    def matches(self, key, emails, search_all):
+        """What searching for `emails` alone returns, as (ids, all_ids): `ids`, those of
+        `search_all(addresses)` (pairs of id and address, in the search's order) whose
+        address is one of `emails`, in that order; `all_ids`, every id found for the
+        chunk, for the caller to read them at once. Valid for a search whose order does
+        not depend on which addresses it is given."""
+        if key not in self._found:
+            self._found[key] = list(search_all(sorted(self.addresses)))
+        wanted = set(emails)
+        found = self._found[key]
+        return (
+            [record_id for record_id, address in found if address in wanted],
+            [record_id for record_id, _address in found],
+        )

@@ -1,0 +1,45 @@
+from odoo.tests import tagged
+
+from .common import JournalCase
+
+
+@tagged("post_install", "-at_install")
+class TestChunk(JournalCase):
+    """Mails routed together in one chunk share its look-ups, and end as each would alone."""
+
+    def test_each_mail_of_a_chunk_gets_its_own_author(self):
+        entries = self.receive(
+            self.reply("From the customer"),
+            self.reply("From a stranger", From="Newcomer <newcomer@customer.test>"),
+            self.reply("From Alice", From="Alice <alice@company.test>"),
+            self.reply("From the customer again"),
+        )
+        self.assertEqual(
+            [entry.mail_message_id.author_id for entry in entries],
+            [self.customer, self.env["res.partner"], self.alice.partner_id, self.customer],
+        )
+        self.assertIn("<newcomer@customer.test>", entries[1].mail_message_id.email_from)
+
+    def test_a_partner_created_during_a_chunk_is_found(self):
+        entries = self.Journal._journal(
+            self.catcher_server,
+            [{"raw": self.reply(From="Late <late@customer.test>")}],
+        )
+        Thread = self.env["mail.thread"]
+        chunk = Thread._mail_catcher_open_chunk(entries[0])
+        thread = Thread.with_context(mail_catcher_chunk=chunk)
+        self.assertFalse(thread._mail_find_partner_from_emails(["late@customer.test"])[0])
+        late = self.env["res.partner"].create({"name": "Late", "email": "late@customer.test"})
+        self.assertEqual(thread._mail_find_partner_from_emails(["late@customer.test"])[0], late)
+        Thread._mail_catcher_close_chunk()
+
+    def test_a_user_archived_during_a_chunk_is_no_longer_found_as_user(self):
+        entries = self.Journal._journal(
+            self.catcher_server, [{"raw": self.reply(From="Alice <alice@company.test>")}]
+        )
+        Thread = self.env["mail.thread"]
+        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        self.assertEqual(thread._mail_search_on_user(["alice@company.test"]), self.alice.partner_id)
+        self.alice.active = False
+        self.assertFalse(thread._mail_search_on_user(["alice@company.test"]))
+        Thread._mail_catcher_close_chunk()
