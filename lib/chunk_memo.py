@@ -1,7 +1,8 @@
 """What the mails of one routing chunk look up in common: each look-up is made once, for
 every address the chunk names, then answered from memory for each mail, until the chunk
-ends or the data the look-up read changes. ORM-free: it keeps ids and addresses, never
-records, and it searches nothing itself (the caller gives the search to run)."""
+ends or the data the look-up read changes; and what the chunk sends once it is routed.
+ORM-free: it keeps ids and addresses, never records, and it searches nothing itself (the
+caller gives the search to run)."""
 
 import itertools
 
@@ -17,6 +18,9 @@ class ChunkMemo:
         self.addresses = frozenset(address for address in addresses if address)
         self.valid = True
         self._found = {}
+        # Inbox notifications to send as the chunk ends: (user id, message id, its
+        # scheduled date, ids of the followers to show), in the order they were asked.
+        self.inbox = []
 
     def forget(self):
         """The data behind the look-ups changed (a partner or a user was created or

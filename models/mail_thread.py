@@ -104,7 +104,50 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _mail_catcher_close_chunk(self):
-        self.env.cr.cache.pop(CHUNK_MEMO, None)
+        """End the chunk: drop its memory, and send the inbox notifications of the
+        messages it posted."""
+        memo = self.env.cr.cache.pop(CHUNK_MEMO, None)
+        if memo and memo.inbox:
+            self._mail_catcher_send_inbox(memo.inbox)
+
+    def _mail_catcher_defer_inbox(self, user, message, kwargs):
+        """Whether the inbox notification of `message` to `user` waits for the chunk's end
+        (its bus payload built then, with the chunk's other messages read at once)."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        if not memo or memo.token != self.env.context.get("mail_catcher_chunk"):
+            return False
+        if set(kwargs) != {"msg_vals", "for_current_user", "add_followers", "followers"}:
+            return False
+        followers = kwargs["followers"]
+        memo.inbox.append(
+            (user.id, message.id, (kwargs["msg_vals"] or {}).get("scheduled_date"), followers.ids)
+        )
+        return True
+
+    def _mail_catcher_send_inbox(self, inbox):
+        """What stock Odoo sends after each message, sent for the chunk's messages in a
+        row: a message whose mail was rolled back since is left out."""
+        messages = self.env["mail.message"].browse(row[1] for row in inbox).exists()
+        # sudo: mail.followers - what stock reads of the users' followers, kept by id
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .browse(follower for row in inbox for follower in row[3])
+        )
+        followers = followers.exists()
+        for user_id, message_id, scheduled_date, _followers in inbox:
+            if message_id not in messages.ids:
+                continue
+            user = self.env["res.users"].browse(user_id)
+            message = messages.browse(message_id).with_prefetch(messages.ids)
+            user._bus_send_store(
+                message.with_user(user).with_context(allowed_company_ids=[]),
+                msg_vals={"scheduled_date": scheduled_date},
+                for_current_user=True,
+                add_followers=True,
+                followers=followers,
+                notification_type="mail.message/inbox",
+            )
 
     def _mail_catcher_chunk_memo(self, emails, extra_domain):
         """The memory of the chunk being routed, when it may answer a look-up of `emails`

@@ -1,3 +1,6 @@
+import json
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .common import JournalCase
@@ -43,3 +46,38 @@ class TestChunk(JournalCase):
         self.alice.active = False
         self.assertFalse(thread._mail_search_on_user(["alice@company.test"]))
         Thread._mail_catcher_close_chunk()
+
+    def test_each_message_of_a_chunk_reaches_the_inbox_once(self):
+        self.alice.notification_type = "inbox"
+        self.document.message_subscribe(partner_ids=self.alice.partner_id.ids)
+        entries = self.receive(self.reply("First"), self.reply("Second"))
+        self.env.cr.flush()  # the bus notifications are stored as the transaction commits
+        notifications = self.env["bus.bus"].search(
+            [("message", "like", '"type":"mail.message/inbox"')], order="id"
+        )
+        payloads = [json.loads(bus.message)["payload"] for bus in notifications]
+        self.assertEqual(
+            [[message["id"] for message in payload["mail.message"]] for payload in payloads],
+            [[entries[0].mail_message_id.id], [entries[1].mail_message_id.id]],
+        )
+        self.assertTrue(all(payload["mail.message"][0]["needaction"] for payload in payloads))
+
+    def test_a_mail_rolled_back_after_posting_sends_no_notification(self):
+        self.alice.notification_type = "inbox"
+        self.document.message_subscribe(partner_ids=self.alice.partner_id.ids)
+        settle = type(self.Journal)._settle
+
+        def settle_or_fail(entry, state, **values):
+            if b"Broken" in entry._raw():
+                raise RuntimeError("settling failed")
+            return settle(entry, state, **values)
+
+        with patch.object(type(self.Journal), "_settle", settle_or_fail):
+            entries = self.receive(self.reply("Broken"), self.reply("Fine"))
+        self.env.cr.flush()
+        notifications = self.env["bus.bus"].search(
+            [("message", "like", '"type":"mail.message/inbox"')]
+        )
+        self.assertEqual([entry.state for entry in entries], ["failed", "routed"])
+        self.assertEqual(len(notifications), 1)
+        self.assertIn(f'"id":{entries[1].mail_message_id.id},', notifications.message)
