@@ -81,3 +81,12 @@ class TestChunk(JournalCase):
         self.assertEqual([entry.state for entry in entries], ["failed", "routed"])
         self.assertEqual(len(notifications), 1)
         self.assertIn(f'"id":{entries[1].mail_message_id.id},', notifications.message)
+
+    def test_a_reply_resets_the_bounce_counter_as_odoo_does(self):
+        """Odoo compares the From as written with the normalized address: a bare
+        address resets its partner's counter, a named one does not."""
+        self.customer.message_bounce = 3
+        self.receive(self.reply("Named", From="Customer <customer@customer.test>"))
+        self.assertEqual(self.customer.message_bounce, 3)
+        self.receive(self.reply("Bare", From="customer@customer.test"))
+        self.assertEqual(self.customer.message_bounce, 0)
