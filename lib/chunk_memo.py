@@ -37,11 +37,15 @@ class ChunkMemo:
         address is one of `emails`, in that order; `all_ids`, every id found for the
         chunk, for the caller to read them at once. Valid for a search whose order does
         not depend on which addresses it is given."""
-        if key not in self._found:
-            self._found[key] = list(search_all(sorted(self.addresses)))
+        found = self.recall(key, lambda: list(search_all(sorted(self.addresses))))
         wanted = set(emails)
-        found = self._found[key]
         return (
             [record_id for record_id, address in found if address in wanted],
             [record_id for record_id, _address in found],
         )
+
+    def recall(self, key, compute):
+        """`compute()`, computed once per key while the memory is valid."""
+        if key not in self._found:
+            self._found[key] = compute()
+        return self._found[key]

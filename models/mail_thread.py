@@ -158,18 +158,41 @@ class MailThread(models.AbstractModel):
             return None
         return memo
 
+    def _mail_catcher_env_key(self, how):
+        """What a look-up's answer depends on besides the data: who asks, and how."""
+        env = self.env
+        return (how, env.uid, env.su, env.context.get("active_test", True), *env.companies.ids)
+
     def _mail_catcher_recall(self, memo, how, emails, search):
         """Partners of `emails` as `search(emails)` finds them, from one `search` of all
         the chunk's addresses: a search on the email plus the partners' order, so that
         its results for fewer addresses are its results for all, filtered."""
         env = self.env
-        key = (how, env.uid, env.su, env.context.get("active_test", True), *env.companies.ids)
         ids, all_ids = memo.matches(
-            key,
+            self._mail_catcher_env_key(how),
             emails,
             lambda addresses: [(p.id, p.email_normalized) for p in search(addresses)],
         )
         return env["res.partner"].browse(ids).with_prefetch(all_ids)
+
+    @api.model
+    def _mail_find_partner_from_emails(
+        self, emails, records=None, force_create=False, extra_domain=False
+    ):
+        """Asked for no record (each mail's recipients: the catcher's address, the same
+        for every mail of a chunk), the answer depends on the addresses and on the
+        aliases, users and partners only: the chunk's first answer is the others'."""
+        memo = not records and not force_create and self._mail_catcher_chunk_memo((), extra_domain)
+        if not memo:
+            return super()._mail_find_partner_from_emails(
+                emails, records=records, force_create=force_create, extra_domain=extra_domain
+            )
+        find = super()._mail_find_partner_from_emails
+        partner_ids = memo.recall(
+            (self._mail_catcher_env_key("emails"), tuple(emails)),
+            lambda: [partner.id for partner in find(emails, records=records)],
+        )
+        return [self.env["res.partner"].browse(partner_id) for partner_id in partner_ids]
 
     def _mail_search_on_user(self, normalized_emails, extra_domain=False):
         memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)

@@ -90,3 +90,23 @@ class TestChunk(JournalCase):
         self.assertEqual(self.customer.message_bounce, 3)
         self.receive(self.reply("Bare", From="customer@customer.test"))
         self.assertEqual(self.customer.message_bounce, 0)
+
+    def test_an_alias_created_during_a_chunk_is_no_partner(self):
+        """Odoo leaves the addresses of aliases out of its partners: an alias made
+        during a chunk is left out for the chunk's next mails."""
+        sales = self.env["res.partner"].create({"name": "Sales", "email": "sales@company.test"})
+        entries = self.Journal._journal(
+            self.catcher_server, [{"raw": self.reply(To="sales@company.test")}]
+        )
+        Thread = self.env["mail.thread"]
+        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        self.assertEqual(thread._mail_find_partner_from_emails(["sales@company.test"]), [sales])
+        self.env["mail.alias"].create(
+            {
+                "alias_name": "sales",
+                "alias_domain_id": self.alias_domain.id,
+                "alias_model_id": self.env["ir.model"]._get_id("res.partner"),
+            }
+        )
+        self.assertFalse(thread._mail_find_partner_from_emails(["sales@company.test"])[0])
+        Thread._mail_catcher_close_chunk()
