@@ -1,8 +1,8 @@
 from odoo import api, models
 
-# An alias is not a partner: Odoo's look-up of partners by address leaves out the
-# addresses of aliases. The look-ups a chunk of routed mails shares
-# (models/mail_thread.py) are forgotten when an alias, or the domain of aliases, changes.
+# The look-ups a chunk of routed mails shares (models/mail_thread.py) are forgotten when
+# an alias, or a domain of aliases, changes: Odoo's look-up of partners by address leaves
+# out the addresses of aliases, and its check for bounces reads the domains.
 
 
 class MailAlias(models.Model):
@@ -24,6 +24,17 @@ class MailAlias(models.Model):
 
 class MailAliasDomain(models.Model):
     _inherit = "mail.alias.domain"
+
+    @api.model
+    def search(self, domain, offset=0, limit=None, order=None):
+        """Odoo reads every domain of aliases for each mail it routes (is it sent to a
+        bounce address?): while a chunk is routed, the first read answers the others."""
+        memo = self.env["mail.thread"]._mail_catcher_chunk_memo((), False)
+        if not memo or domain or offset or limit is not None or order is not None:
+            return super().search(domain, offset=offset, limit=limit, order=order)
+        search = super().search
+        key = self.env["mail.thread"]._mail_catcher_env_key("alias domains")
+        return self.browse(memo.recall(key, lambda: search([]).ids))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -110,3 +110,14 @@ class TestChunk(JournalCase):
         )
         self.assertFalse(thread._mail_find_partner_from_emails(["sales@company.test"])[0])
         Thread._mail_catcher_close_chunk()
+
+    def test_a_domain_of_aliases_added_during_a_chunk_is_read(self):
+        entries = self.Journal._journal(self.catcher_server, [{"raw": self.reply()}])
+        Thread = self.env["mail.thread"]
+        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        Domains = thread.env["mail.alias.domain"]
+        before = Domains.search([])
+        self.assertEqual(Domains.search([]), before)
+        added = Domains.create({"name": "other.test"})
+        self.assertEqual(Domains.search([]), before | added)
+        Thread._mail_catcher_close_chunk()
