@@ -5,17 +5,40 @@ ORM-free: it keeps ids and addresses, never records, and it searches nothing its
 caller gives the search to run)."""
 
 import itertools
+import re
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 _tokens = itertools.count(1)
+# How Odoo finds the Message-IDs in a References header.
+_MESSAGE_ID = re.compile(r"<[^<>]+>")
+
+
+def referenced_message_ids(raw):
+    """The Message-IDs by which Odoo looks for a mail's parent: In-Reply-To as written,
+    and each <...> of In-Reply-To and References."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+    found = set()
+    for name in ("In-Reply-To", "References"):
+        for value in headers.get_all(name) or []:
+            text = str(value)
+            found.update(reference.strip() for reference in _MESSAGE_ID.findall(text))
+            if name == "In-Reply-To":
+                found.add(text.strip())
+    return found - {""}
 
 
 class ChunkMemo:
     """The memory of one chunk. `addresses`: the normalized addresses its mails name;
-    a look-up that asks for any other address is not answered from here."""
+    `message_ids`: the Message-IDs their reply headers name. A look-up that asks for any
+    other address or Message-ID is not answered from here."""
 
-    def __init__(self, addresses):
+    def __init__(self, addresses, message_ids=()):
         self.token = next(_tokens)
         self.addresses = frozenset(address for address in addresses if address)
+        self.message_ids = frozenset(message_ids)
+        # The ids of the parent messages found for the chunk.
+        self.parents = set()
         self.valid = True
         self._found = {}
         # Inbox notifications to send as the chunk ends: (user id, message id, its

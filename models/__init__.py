@@ -4,6 +4,7 @@ from . import mail_catcher_message
 from . import fetchmail_server
 from . import ir_mail_server
 from . import mail_mail
+from . import mail_message
 from . import mail_template
 from . import mail_thread
 from . import res_company

@@ -4,9 +4,9 @@ from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.tools import email_normalize, email_split, html2plaintext
-from odoo.tools.mail import html_to_inner_content
+from odoo.tools.mail import html_to_inner_content, mail_header_msgid_re
 
-from ..lib.chunk_memo import ChunkMemo
+from ..lib.chunk_memo import ChunkMemo, referenced_message_ids
 from ..lib.quoted_reply import readable_body, visible_part
 from .mail_catcher_message import Unroutable
 
@@ -90,15 +90,19 @@ class MailThread(models.AbstractModel):
     @api.model
     def _mail_catcher_open_chunk(self, entries):
         """Start the memory of a chunk of journal entries: the partners of the addresses
-        they name are then searched once for all its mails rather than once per mail.
-        Returns the context value under which look-ups use it."""
+        they name, and the messages their reply headers name, are then searched once for
+        all its mails rather than once per mail. Returns the context value under which
+        look-ups use it."""
         addresses = {
             email_normalize(address, strict=False)
             for entry in entries
             for field in (entry.email_from, entry.email_to, entry.email_cc)
             for address in email_split(field or "")
         }
-        memo = ChunkMemo(addresses)
+        message_ids = set()
+        for entry in entries.filtered("raw_attachment_id"):
+            message_ids |= referenced_message_ids(entry._raw())
+        memo = ChunkMemo(addresses, message_ids)
         self.env.cr.cache[CHUNK_MEMO] = memo
         return memo.token
 
@@ -208,6 +212,48 @@ class MailThread(models.AbstractModel):
         search = super()._mail_search_on_partner
         return self._mail_catcher_recall(memo, "partner", normalized_emails, search)
 
+    def _get_parent_message(self, msg_dict):
+        """The parent of each mail of a chunk, from one search of the messages all its
+        mails name, in Odoo's order (newest first): the first of them with the mail's
+        In-Reply-To, else the first with one of its References."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        in_reply_to = (msg_dict.get("in_reply_to") or "").strip()
+        references = {
+            reference.strip()
+            for reference in mail_header_msgid_re.findall(msg_dict.get("references") or "")
+        }
+        if not memo or not {in_reply_to, *references} - {""} <= memo.message_ids:
+            return super()._get_parent_message(msg_dict)
+        Message = self.env["mail.message"]
+        found = memo.recall(
+            self._mail_catcher_env_key("parents"),
+            lambda: [
+                (message.id, message.message_id)
+                for message in Message.search(
+                    [("message_id", "in", sorted(memo.message_ids))],
+                    order="create_date DESC, id DESC",
+                )
+            ],
+        )
+        memo.parents.update(message_id for message_id, _header in found)
+        prefetch = [message_id for message_id, _header in found]
+        for wanted in ({in_reply_to} - {""}, references):
+            for message_id, header in found:
+                if header in wanted:
+                    return Message.browse(message_id).with_prefetch(prefetch)
+        return None
+
+    def _message_compute_parent_id(self, parent_id):
+        """A parent found for the chunk that has no parent itself stays the parent: what
+        Odoo's search of its ancestors would conclude, read from the chunk's search."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        if memo and parent_id in memo.parents:
+            # sudo: mail.message - what Odoo reads of the parent, in sudo too
+            parent = self.env["mail.message"].sudo().browse(parent_id)
+            if not parent.parent_id:
+                return parent_id
+        return super()._message_compute_parent_id(parent_id)
+
     @api.model_create_multi
     def create(self, vals_list):
         if self._name == "res.partner":
@@ -225,11 +271,12 @@ class MailThread(models.AbstractModel):
         return super().unlink()
 
     @api.model
-    def _mail_catcher_forget_chunk(self):
+    def _mail_catcher_forget_chunk(self, message_ids=None):
         """A partner created during the chunk must be found by the next mail, and one
-        edited found as it now is: the chunk's memory is dropped."""
+        edited found as it now is: the chunk's memory is dropped. With `message_ids`
+        (of messages being created): only if the chunk's mails name one of them."""
         memo = self.env.cr.cache.get(CHUNK_MEMO)
-        if memo:
+        if memo and (message_ids is None or memo.message_ids & message_ids):
             memo.forget()
 
     # Checks that cannot change a routed reply's outcome -------------------------------

@@ -121,3 +121,24 @@ class TestChunk(JournalCase):
         added = Domains.create({"name": "other.test"})
         self.assertEqual(Domains.search([]), before | added)
         Thread._mail_catcher_close_chunk()
+
+    def test_replies_of_a_chunk_find_their_parents(self):
+        entries = self.receive(
+            self.reply("One"), self.reply("Two", References=f"<x@y.test> {self.sent.message_id}")
+        )
+        self.assertEqual([entry.route for entry in entries], ["header", "header"])
+        self.assertEqual(
+            [entry.mail_message_id.parent_id for entry in entries], [self.sent, self.sent]
+        )
+
+    def test_a_message_posted_during_a_chunk_is_found_as_parent(self):
+        entries = self.Journal._journal(
+            self.catcher_server, [{"raw": self.reply(in_reply_to="<later@company.test>")}]
+        )
+        Thread = self.env["mail.thread"]
+        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        msg_dict = {"in_reply_to": "<later@company.test>", "references": ""}
+        self.assertIsNone(thread._get_parent_message(msg_dict))
+        later = self.document.message_post(body="Later", message_id="<later@company.test>")
+        self.assertEqual(thread._get_parent_message(msg_dict), later)
+        Thread._mail_catcher_close_chunk()
