@@ -212,6 +212,29 @@ class MailThread(models.AbstractModel):
         search = super()._mail_search_on_partner
         return self._mail_catcher_recall(memo, "partner", normalized_emails, search)
 
+    def _mail_find_user_for_gateway(self, email_value, alias=None):
+        """The user of a mail's sender, from one search of the users of all the chunk's
+        addresses. Odoo first checks that no alias has the From as its address: a From
+        written with a name ("Name <address>") is no alias's address (aliases' names
+        and domains have no "<"), so that check is left out for it; an alias whose
+        document's followers come first, or a bare address, goes to Odoo's method."""
+        normalized = email_normalize(email_value)
+        memo = normalized and self._mail_catcher_chunk_memo([normalized], False)
+        followed = alias and alias.alias_parent_model_id and alias.alias_parent_thread_id
+        if not memo or followed or "<" not in email_value:
+            return super()._mail_find_user_for_gateway(email_value, alias=alias)
+        # sudo: res.users - Odoo finds the user of an address in sudo too
+        Users = self.env["res.users"].sudo()
+        user_ids, _all = memo.matches(
+            self._mail_catcher_env_key("gateway users"),
+            [normalized],
+            lambda addresses: [
+                (user.id, user.email_normalized)
+                for user in Users.search([("email_normalized", "in", addresses)])
+            ],
+        )
+        return Users.browse(user_ids[:1])
+
     def _get_parent_message(self, msg_dict):
         """The parent of each mail of a chunk, from one search of the messages all its
         mails name, in Odoo's order (newest first): the first of them with the mail's

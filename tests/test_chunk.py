@@ -1,7 +1,7 @@
 import json
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import JournalCase
 
@@ -141,4 +141,19 @@ class TestChunk(JournalCase):
         self.assertIsNone(thread._get_parent_message(msg_dict))
         later = self.document.message_post(body="Later", message_id="<later@company.test>")
         self.assertEqual(thread._get_parent_message(msg_dict), later)
+        Thread._mail_catcher_close_chunk()
+
+    def test_the_users_of_a_chunk_senders_are_found(self):
+        entries = self.Journal._journal(
+            self.catcher_server,
+            [{"raw": self.reply(From="Alice <alice@company.test>")}, {"raw": self.reply()}],
+        )
+        Thread = self.env["mail.thread"]
+        chunk = Thread._mail_catcher_open_chunk(self.Journal.union(*entries))
+        thread = Thread.with_context(mail_catcher_chunk=chunk)
+        find = thread._mail_find_user_for_gateway
+        self.assertEqual(find('"Alice" <alice@company.test>'), self.alice)
+        self.assertFalse(find('"C" <customer@customer.test>'))
+        bob = new_test_user(self.env, login="bob", email="customer@customer.test")
+        self.assertEqual(find('"C" <customer@customer.test>'), bob)
         Thread._mail_catcher_close_chunk()
