@@ -277,6 +277,26 @@ class MailThread(models.AbstractModel):
                 return parent_id
         return super()._message_compute_parent_id(parent_id)
 
+    def _notify_thread_by_web_push(self, message, recipients_data, msg_vals=False, **kwargs):
+        """Odoo searches the push devices of each message's recipients, and pushes
+        nothing when none has one: during a chunk, one read of which partners have a
+        device tells, for each message, whether that search can find any."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        if memo:
+            with_device = memo.recall(
+                ("push devices",),
+                # sudo: mail.push.device - which partners have one, read in sudo as Odoo does
+                lambda: {
+                    partner.id
+                    for [partner] in self.env["mail.push.device"]
+                    .sudo()
+                    ._read_group([], ["partner_id"])
+                },
+            )
+            if not with_device & {recipient["id"] for recipient in recipients_data}:
+                return
+        super()._notify_thread_by_web_push(message, recipients_data, msg_vals, **kwargs)
+
     @api.model_create_multi
     def create(self, vals_list):
         if self._name == "res.partner":

@@ -157,3 +157,23 @@ class TestChunk(JournalCase):
         bob = new_test_user(self.env, login="bob", email="customer@customer.test")
         self.assertEqual(find('"C" <customer@customer.test>'), bob)
         Thread._mail_catcher_close_chunk()
+
+    def test_a_recipient_with_a_push_device_is_pushed(self):
+        self.alice.notification_type = "inbox"
+        self.document.message_subscribe(partner_ids=self.alice.partner_id.ids)
+        self.env["mail.push.device"].sudo().create(
+            {
+                "partner_id": self.alice.partner_id.id,
+                "endpoint": "https://push.test/1",
+                "keys": "{}",
+            }
+        )
+        parameters = self.env["ir.config_parameter"].sudo()
+        parameters.set_param("mail.web_push_vapid_private_key", "private")
+        parameters.set_param("mail.web_push_vapid_public_key", "public")
+        with patch("odoo.addons.mail.models.mail_thread.push_to_end_point") as push:
+            self.receive(self.reply("Pushed"), self.reply("Pushed too"))
+        self.assertEqual(
+            [call.kwargs["device"]["endpoint"] for call in push.call_args_list],
+            ["https://push.test/1", "https://push.test/1"],
+        )
