@@ -177,3 +177,23 @@ class TestChunk(JournalCase):
             [call.kwargs["device"]["endpoint"] for call in push.call_args_list],
             ["https://push.test/1", "https://push.test/1"],
         )
+
+    def test_the_address_of_an_alias_is_no_partner_during_a_chunk(self):
+        self.env["res.partner"].create({"name": "Sales", "email": "sales@company.test"})
+        self.env["mail.alias"].create(
+            {
+                "alias_name": "sales",
+                "alias_domain_id": self.alias_domain.id,
+                "alias_model_id": self.env["ir.model"]._get_id("res.partner"),
+            }
+        )
+        entries = self.Journal._journal(
+            self.catcher_server, [{"raw": self.reply(Cc="sales@company.test")}]
+        )
+        Thread = self.env["mail.thread"]
+        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        found = thread._mail_find_partner_from_emails(
+            ["sales@company.test", "customer@customer.test"], records=self.document
+        )
+        self.assertEqual(found, [self.env["res.partner"], self.customer])
+        Thread._mail_catcher_close_chunk()
