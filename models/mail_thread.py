@@ -258,13 +258,34 @@ class MailThread(models.AbstractModel):
                 )
             ],
         )
-        memo.parents.update(message_id for message_id, _header in found)
         prefetch = [message_id for message_id, _header in found]
+        if not memo.parents.issuperset(prefetch):
+            memo.parents.update(prefetch)
+            self._mail_catcher_prefetch_documents(Message.browse(prefetch))
         for wanted in ({in_reply_to} - {""}, references):
             for message_id, header in found:
                 if header in wanted:
                     return Message.browse(message_id).with_prefetch(prefetch)
         return None
+
+    def _mail_catcher_prefetch_documents(self, parents):
+        """The documents of the chunk's parents read at once, with their followers:
+        what Odoo reads of each mail's document (does it exist, who follows it, its
+        company) is then in the cache. The ORM keeps it right: a follower added by a
+        mail clears that document's followers from the cache."""
+        # sudo: mail.message, documents - read into the cache only; Odoo's own reads
+        # check their access as they always do
+        documents = {}
+        for parent in parents.sudo():
+            if parent.model in self.env and parent.res_id:
+                documents.setdefault(parent.model, set()).add(parent.res_id)
+        for model, res_ids in documents.items():
+            records = self.env[model].sudo().browse(res_ids).exists()
+            if isinstance(records, self.pool["mail.thread"]):
+                records.mapped("message_partner_ids")
+                company_field = records._mail_get_company_field()
+                if company_field:
+                    records.mapped(company_field)
 
     def _message_compute_parent_id(self, parent_id):
         """A parent found for the chunk that has no parent itself stays the parent: what
