@@ -85,7 +85,7 @@ class MailThread(models.AbstractModel):
             body, Markup(visible), 1
         )
 
-    # One look-up of partners per chunk -----------------------------------------------
+    # What a chunk of routed mails does once, not once per mail (lib/chunk_memo.py) ---
 
     @api.model
     def _mail_catcher_open_chunk(self, entries):
