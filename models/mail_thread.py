@@ -1,3 +1,4 @@
+import logging
 import textwrap
 
 from markupsafe import Markup, escape
@@ -9,6 +10,8 @@ from odoo.tools.mail import html_to_inner_content, mail_header_msgid_re
 from ..lib.chunk_memo import ChunkMemo, referenced_message_ids
 from ..lib.quoted_reply import readable_body, visible_part
 from .mail_catcher_message import Unroutable
+
+_logger = logging.getLogger(__name__)
 
 # Where a cursor keeps the memory of the chunk it routes (one chunk at a time).
 CHUNK_MEMO = "mail_catcher.chunk_memo"
@@ -130,7 +133,16 @@ class MailThread(models.AbstractModel):
 
     def _mail_catcher_send_inbox(self, inbox):
         """What stock Odoo sends after each message, sent for the chunk's messages in a
-        row: a message whose mail was rolled back since is left out."""
+        row: a message whose mail was rolled back since is left out. The chunk's mails
+        are routed by then: a notification that fails is logged, not allowed to undo
+        them (the messages are in the inboxes; only their live display is missed)."""
+        try:
+            with self.env.cr.savepoint():
+                self._mail_catcher_send_inbox_now(inbox)
+        except Exception:
+            _logger.exception("The inbox notifications of a chunk of routed mails failed")
+
+    def _mail_catcher_send_inbox_now(self, inbox):
         messages = self.env["mail.message"].browse(row[1] for row in inbox).exists()
         # sudo: mail.followers - what stock reads of the users' followers, kept by id
         followers = (

@@ -197,3 +197,15 @@ class TestChunk(JournalCase):
         )
         self.assertEqual(found, [self.env["res.partner"], self.customer])
         Thread._mail_catcher_close_chunk()
+
+    def test_a_failing_inbox_notification_keeps_the_chunk_routed(self):
+        self.alice.notification_type = "inbox"
+        self.document.message_subscribe(partner_ids=self.alice.partner_id.ids)
+        with (
+            patch.object(
+                type(self.env["mail.message"]), "_to_store", side_effect=RuntimeError("store")
+            ),
+            self.assertLogs("odoo.addons.mail_catcher.models.mail_thread", "ERROR"),
+        ):
+            entries = self.receive(self.reply("One"), self.reply("Two"))
+        self.assertEqual([entry.state for entry in entries], ["routed", "routed"])
