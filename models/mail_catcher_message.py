@@ -319,6 +319,9 @@ class MailCatcherMessage(models.Model):
             [tuple(self.ids)],
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
+        # What the chunk's mails look up in common is looked up once (models/mail_thread.py).
+        chunk = self.env["mail.thread"]._mail_catcher_open_chunk(entries)
+        entries = entries.with_context(mail_catcher_chunk=chunk)
         own_addresses = odoo_addresses(self.env)
         deferred = self.browse()
         for entry in entries:
@@ -336,6 +339,7 @@ class MailCatcherMessage(models.Model):
             except (Exception, TimeLimitExceeded) as error:  # journaled; none stops the batch
                 _logger.info("Mail %s failed to route", entry.message_id, exc_info=True)
                 entry._record_failure(error)
+        self.env["mail.thread"]._mail_catcher_close_chunk()
         return entries - deferred
 
     def _route_in_transactions(self, wait=0, states=("received",)):

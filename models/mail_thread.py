@@ -1,13 +1,23 @@
+import logging
 import textwrap
 
 from markupsafe import Markup, escape
 
-from odoo import models
-from odoo.tools import email_normalize, html2plaintext
-from odoo.tools.mail import html_to_inner_content
+from odoo import api, models
+from odoo.tools import email_normalize, email_split, html2plaintext
+from odoo.tools.mail import html_to_inner_content, mail_header_msgid_re
 
+from ..lib.chunk_memo import ChunkMemo, referenced_message_ids
 from ..lib.quoted_reply import readable_body, visible_part
 from ..routing.outcome import Unroutable
+
+_logger = logging.getLogger(__name__)
+
+# Where a cursor keeps the memory of the chunk it routes (one chunk at a time).
+CHUNK_MEMO = "mail_catcher.chunk_memo"
+# The one partner field routing writes that no look-up of partners reads (a bounce
+# counts on the partner); any other change of a partner drops the chunk's memory.
+CHUNK_MEMO_UNREAD = {"message_bounce"}
 
 
 class MailThread(models.AbstractModel):
@@ -34,13 +44,41 @@ class MailThread(models.AbstractModel):
         return super()._routing_create_bounce_email(email_from, body_html, message, **mail_values)
 
     def _routing_reset_bounce(self, email_message, message_dict):
-        """A mail from an address proves it works again: its bounce counter restarts. Odoo
-        looks the address up as the From header gives it ("Name <address>"), which no
-        normalized email equals; the catcher looks it up normalized."""
-        if self.env.context.get("mail_catcher_routing"):
-            sender = email_normalize(message_dict.get("email_from") or "")
-            message_dict = {**message_dict, "email_from": sender or message_dict.get("email_from")}
-        return super()._routing_reset_bounce(email_message, message_dict)
+        """A mail from an address proves it works again: its bounce counter restarts.
+        Odoo looks the address up as the From header gives it ("Name <address>"), which
+        no normalized email equals, so that its reset never happens for such a From.
+        Replaced, not extended, while routing: the address is looked up normalized, and
+        the models that count bounces are read once per chunk rather than once per mail."""
+        if not self.env.context.get("mail_catcher_routing"):
+            return super()._routing_reset_bounce(email_message, message_dict)
+        sender = email_normalize(message_dict.get("email_from") or "")
+        if not sender:
+            return None
+        memo = self._mail_catcher_chunk_memo((), False)
+        bounce_models = (
+            memo.recall(("bounce models",), self._mail_catcher_bounce_models)
+            if memo
+            else self._mail_catcher_bounce_models()
+        )
+        for model in bounce_models:
+            # sudo: every record of that address, whoever may read it, as Odoo does
+            records = (
+                self.env[model]
+                .sudo()
+                .search([("message_bounce", ">", 0), ("email_normalized", "=", sender)])
+            )
+            records._message_reset_bounce(sender)
+        return None
+
+    def _mail_catcher_bounce_models(self):
+        """The models that count the bounces of an address (Odoo's blacklist mixin)."""
+        # sudo: ir.model - the list of models, read by the gateway as Odoo does
+        found = (
+            self.env["ir.model"]
+            .sudo()
+            .search([("is_mail_blacklist", "=", True), ("model", "!=", "mail.thread.blacklist")])
+        )
+        return [model.model for model in found if model.model in self.env]
 
     def _notify_get_recipients(self, message, msg_vals, **kwargs):
         """A routed reply also reaches the people its routing names (the author of the
@@ -87,3 +125,284 @@ class MailThread(models.AbstractModel):
         return mail_body.replace(escape(message.preview), escape(preview), 1).replace(
             body, Markup(visible), 1
         )
+
+    # What a chunk of routed mails does once, not once per mail (lib/chunk_memo.py) ---
+
+    @api.model
+    def _mail_catcher_open_chunk(self, entries):
+        """Start the memory of a chunk of journal entries: the partners of the addresses
+        they name, and the messages their reply headers name, are then searched once for
+        all its mails rather than once per mail. Returns the context value under which
+        look-ups use it."""
+        addresses = {
+            email_normalize(address, strict=False)
+            for entry in entries
+            for field in (entry.email_from, entry.email_to, entry.email_cc)
+            for address in email_split(field or "")
+        }
+        message_ids = set()
+        for entry in entries.filtered("raw_attachment_id"):
+            message_ids |= referenced_message_ids(entry._raw())
+        memo = ChunkMemo(addresses, message_ids)
+        self.env.cr.cache[CHUNK_MEMO] = memo
+        return memo.token
+
+    @api.model
+    def _mail_catcher_close_chunk(self):
+        """End the chunk: drop its memory, and send the inbox notifications of the
+        messages it posted."""
+        memo = self.env.cr.cache.pop(CHUNK_MEMO, None)
+        if memo and memo.inbox:
+            self._mail_catcher_send_inbox(memo.inbox)
+
+    def _mail_catcher_defer_inbox(self, user, message, kwargs):
+        """Whether the inbox notification of `message` to `user` waits for the chunk's end
+        (its bus payload built then, with the chunk's other messages read at once)."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        if not memo or memo.token != self.env.context.get("mail_catcher_chunk"):
+            return False
+        if set(kwargs) != {"msg_vals", "for_current_user", "add_followers", "followers"}:
+            return False
+        followers = kwargs["followers"]
+        memo.inbox.append(
+            (user.id, message.id, (kwargs["msg_vals"] or {}).get("scheduled_date"), followers.ids)
+        )
+        return True
+
+    def _mail_catcher_send_inbox(self, inbox):
+        """What stock Odoo sends after each message, sent for the chunk's messages in a
+        row: a message whose mail was rolled back since is left out. The chunk's mails
+        are routed by then: a notification that fails is logged, not allowed to undo
+        them (the messages are in the inboxes; only their live display is missed)."""
+        try:
+            with self.env.cr.savepoint():
+                self._mail_catcher_send_inbox_now(inbox)
+        except Exception:
+            _logger.exception("The inbox notifications of a chunk of routed mails failed")
+
+    def _mail_catcher_send_inbox_now(self, inbox):
+        messages = self.env["mail.message"].browse(row[1] for row in inbox).exists()
+        # sudo: mail.followers - what stock reads of the users' followers, kept by id
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .browse(follower for row in inbox for follower in row[3])
+        )
+        followers = followers.exists()
+        for user_id, message_id, scheduled_date, _followers in inbox:
+            if message_id not in messages.ids:
+                continue
+            user = self.env["res.users"].browse(user_id)
+            message = messages.browse(message_id).with_prefetch(messages.ids)
+            user._bus_send_store(
+                message.with_user(user).with_context(allowed_company_ids=[]),
+                msg_vals={"scheduled_date": scheduled_date},
+                for_current_user=True,
+                add_followers=True,
+                followers=followers,
+                notification_type="mail.message/inbox",
+            )
+
+    def _mail_catcher_chunk_memo(self, emails, extra_domain):
+        """The memory of the chunk being routed, when it may answer a look-up of `emails`
+        in this environment; None otherwise."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        token = self.env.context.get("mail_catcher_chunk")
+        if extra_domain or not memo or memo.token != token or not memo.covers(emails):
+            return None
+        return memo
+
+    def _mail_catcher_env_key(self, how):
+        """What a look-up's answer depends on besides the data: who asks, and how."""
+        env = self.env
+        return (how, env.uid, env.su, env.context.get("active_test", True), *env.companies.ids)
+
+    def _mail_catcher_recall(self, memo, how, emails, search):
+        """Partners of `emails` as `search(emails)` finds them, from one `search` of all
+        the chunk's addresses: a search on the email plus the partners' order, so that
+        its results for fewer addresses are its results for all, filtered."""
+        env = self.env
+        ids, all_ids = memo.matches(
+            self._mail_catcher_env_key(how),
+            emails,
+            lambda addresses: [(p.id, p.email_normalized) for p in search(addresses)],
+        )
+        return env["res.partner"].browse(ids).with_prefetch(all_ids)
+
+    @api.model
+    def _mail_find_partner_from_emails(
+        self, emails, records=None, force_create=False, extra_domain=False
+    ):
+        """Asked for no record (each mail's recipients: the catcher's address, the same
+        for every mail of a chunk), the answer depends on the addresses and on the
+        aliases, users and partners only: the chunk's first answer is the others'."""
+        memo = not records and not force_create and self._mail_catcher_chunk_memo((), extra_domain)
+        if not memo:
+            return super()._mail_find_partner_from_emails(
+                emails, records=records, force_create=force_create, extra_domain=extra_domain
+            )
+        find = super()._mail_find_partner_from_emails
+        partner_ids = memo.recall(
+            (self._mail_catcher_env_key("emails"), tuple(emails)),
+            lambda: [partner.id for partner in find(emails, records=records)],
+        )
+        return [self.env["res.partner"].browse(partner_id) for partner_id in partner_ids]
+
+    def _mail_search_on_user(self, normalized_emails, extra_domain=False):
+        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
+        if not memo:
+            return super()._mail_search_on_user(normalized_emails, extra_domain=extra_domain)
+        search = super()._mail_search_on_user
+        return self._mail_catcher_recall(memo, "user", normalized_emails, search)
+
+    def _mail_search_on_partner(self, normalized_emails, extra_domain=False):
+        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
+        if not memo:
+            return super()._mail_search_on_partner(normalized_emails, extra_domain=extra_domain)
+        search = super()._mail_search_on_partner
+        return self._mail_catcher_recall(memo, "partner", normalized_emails, search)
+
+    def _mail_find_user_for_gateway(self, email_value, alias=None):
+        """The user of a mail's sender, from one search of the users of all the chunk's
+        addresses. Odoo first checks that no alias has the From as its address: a From
+        written with a name ("Name <address>") is no alias's address (aliases' names
+        and domains have no "<"), so that check is left out for it; an alias whose
+        document's followers come first, or a bare address, goes to Odoo's method."""
+        normalized = email_normalize(email_value)
+        memo = normalized and self._mail_catcher_chunk_memo([normalized], False)
+        followed = alias and alias.alias_parent_model_id and alias.alias_parent_thread_id
+        if not memo or followed or "<" not in email_value:
+            return super()._mail_find_user_for_gateway(email_value, alias=alias)
+        # sudo: res.users - Odoo finds the user of an address in sudo too
+        Users = self.env["res.users"].sudo()
+        user_ids, _all = memo.matches(
+            self._mail_catcher_env_key("gateway users"),
+            [normalized],
+            lambda addresses: [
+                (user.id, user.email_normalized)
+                for user in Users.search([("email_normalized", "in", addresses)])
+            ],
+        )
+        return Users.browse(user_ids[:1])
+
+    def _get_parent_message(self, msg_dict):
+        """The parent of each mail of a chunk, from one search of the messages all its
+        mails name, in Odoo's order (newest first): the first of them with the mail's
+        In-Reply-To, else the first with one of its References."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        in_reply_to = (msg_dict.get("in_reply_to") or "").strip()
+        references = {
+            reference.strip()
+            for reference in mail_header_msgid_re.findall(msg_dict.get("references") or "")
+        }
+        if not memo or not {in_reply_to, *references} - {""} <= memo.message_ids:
+            return super()._get_parent_message(msg_dict)
+        Message = self.env["mail.message"]
+        found = memo.recall(
+            self._mail_catcher_env_key("parents"),
+            lambda: [
+                (message.id, message.message_id)
+                for message in Message.search(
+                    [("message_id", "in", sorted(memo.message_ids))],
+                    order="create_date DESC, id DESC",
+                )
+            ],
+        )
+        prefetch = [message_id for message_id, _header in found]
+        if not memo.parents.issuperset(prefetch):
+            memo.parents.update(prefetch)
+            self._mail_catcher_prefetch_documents(Message.browse(prefetch))
+        for wanted in ({in_reply_to} - {""}, references):
+            for message_id, header in found:
+                if header in wanted:
+                    return Message.browse(message_id).with_prefetch(prefetch)
+        return None
+
+    def _mail_catcher_prefetch_documents(self, parents):
+        """The documents of the chunk's parents read at once, with their followers:
+        what Odoo reads of each mail's document (does it exist, who follows it, its
+        company) is then in the cache. The ORM keeps it right: a follower added by a
+        mail clears that document's followers from the cache."""
+        # sudo: mail.message, documents - read into the cache only; Odoo's own reads
+        # check their access as they always do
+        documents = {}
+        for parent in parents.sudo():
+            if parent.model in self.env and parent.res_id:
+                documents.setdefault(parent.model, set()).add(parent.res_id)
+        for model, res_ids in documents.items():
+            records = self.env[model].sudo().browse(res_ids).exists()
+            if isinstance(records, self.pool["mail.thread"]):
+                records.mapped("message_partner_ids")
+                company_field = records._mail_get_company_field()
+                if company_field:
+                    records.mapped(company_field)
+
+    def _message_compute_parent_id(self, parent_id):
+        """A parent found for the chunk that has no parent itself stays the parent: what
+        Odoo's search of its ancestors would conclude, read from the chunk's search."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        if memo and parent_id in memo.parents:
+            # sudo: mail.message - what Odoo reads of the parent, in sudo too
+            parent = self.env["mail.message"].sudo().browse(parent_id)
+            if not parent.parent_id:
+                return parent_id
+        return super()._message_compute_parent_id(parent_id)
+
+    def _notify_thread_by_web_push(self, message, recipients_data, msg_vals=False, **kwargs):
+        """Odoo searches the push devices of each message's recipients, and pushes
+        nothing when none has one: during a chunk, one read of which partners have a
+        device tells, for each message, whether that search can find any."""
+        memo = self._mail_catcher_chunk_memo((), False)
+        if memo:
+            with_device = memo.recall(
+                ("push devices",),
+                # sudo: mail.push.device - which partners have one, read in sudo as Odoo does
+                lambda: {
+                    partner.id
+                    for [partner] in self.env["mail.push.device"]
+                    .sudo()
+                    ._read_group([], ["partner_id"])
+                },
+            )
+            if not with_device & {recipient["id"] for recipient in recipients_data}:
+                return
+        super()._notify_thread_by_web_push(message, recipients_data, msg_vals, **kwargs)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._name == "res.partner":
+            self._mail_catcher_forget_chunk()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self._name == "res.partner" and not set(vals) <= CHUNK_MEMO_UNREAD:
+            self._mail_catcher_forget_chunk()
+        return super().write(vals)
+
+    def unlink(self):
+        if self._name == "res.partner":
+            self._mail_catcher_forget_chunk()
+        return super().unlink()
+
+    @api.model
+    def _mail_catcher_forget_chunk(self, message_ids=None):
+        """A partner created during the chunk must be found by the next mail, and one
+        edited found as it now is: the chunk's memory is dropped. With `message_ids`
+        (of messages being created): only if the chunk's mails name one of them."""
+        memo = self.env.cr.cache.get(CHUNK_MEMO)
+        if memo and (message_ids is None or memo.message_ids & message_ids):
+            memo.forget()
+
+    # Checks that cannot change a routed reply's outcome -------------------------------
+
+    @api.model
+    def _detect_loop_sender(self, message, message_dict, routes):
+        """Odoo's check searches the sender among the allowed senders, then counts the
+        documents they created lately, for routes that create one: for a mail whose every
+        route goes to an existing document, it finds no loop whatever the search says.
+        Replaced here, without the search, in that one case."""
+        if self.env.context.get("mail_catcher_routing") and all(
+            thread_id for _model, thread_id, *_rest in routes or []
+        ):
+            return False
+        return super()._detect_loop_sender(message, message_dict, routes)

@@ -29,3 +29,41 @@ class ResUsers(models.Model):
         # Portal users can only be notified by email (a constraint of `mail`).
         for user in self.filtered(lambda user: not user.share):
             user.notification_type = "email" if user.notify_replies_by_email else "inbox"
+
+    # A user's partner is what the routing of a chunk looks up (models/mail_thread.py):
+    # a user created or changed (archived, moved to another company) during the chunk is
+    # found as it now is by the next mail.
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().unlink()
+
+    def _bus_send_store(
+        self, /, *args, notification_type="mail.record/insert", subchannel=None, **kwargs
+    ):
+        """A user's inbox notification of a message posted while a chunk of mails is
+        routed waits for the chunk's end (models/mail_thread.py), where the payloads of
+        all its messages are built from one read of them, and stored in one insert."""
+        message = args[0] if len(args) == 1 else None
+        deferrable = (
+            notification_type == "mail.message/inbox"
+            and subchannel is None
+            and len(self) == 1
+            and isinstance(message, models.BaseModel)
+            and message._name == "mail.message"
+            and len(message) == 1
+        )
+        if deferrable and self.env["mail.thread"]._mail_catcher_defer_inbox(self, message, kwargs):
+            return
+        super()._bus_send_store(
+            *args, notification_type=notification_type, subchannel=subchannel, **kwargs
+        )

@@ -1,3 +1,4 @@
+from . import test_chunk
 from . import test_corpus
 from . import test_crons
 from . import test_fetch

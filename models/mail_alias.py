@@ -1,0 +1,85 @@
+from odoo import api, models
+
+# The look-ups a chunk of routed mails shares (models/mail_thread.py) are forgotten when
+# an alias, or a domain of aliases, changes: Odoo's look-up of partners by address leaves
+# out the addresses of aliases, and its check for bounces reads the domains.
+
+
+class MailAlias(models.Model):
+    _inherit = "mail.alias"
+
+    @api.model
+    def search(self, domain, offset=0, limit=None, order=None):
+        """Odoo's look-up of partners by address first searches the aliases that have
+        those addresses, for each mail and each of its look-ups: while a chunk is
+        routed, one search of the aliases of all its addresses answers them, filtered
+        (in the aliases' order)."""
+        addresses = self._mail_catcher_searched_addresses(domain)
+        memo = addresses is not None and self.env["mail.thread"]._mail_catcher_chunk_memo(
+            addresses, False
+        )
+        if not memo or offset or limit is not None or order is not None:
+            return super().search(domain, offset=offset, limit=limit, order=order)
+        search = super().search
+        alias_ids, all_ids = memo.matches(
+            self.env["mail.thread"]._mail_catcher_env_key("aliases"),
+            addresses,
+            lambda chunk_addresses: [
+                (alias.id, alias.alias_full_name)
+                for alias in search([("alias_full_name", "in", chunk_addresses)])
+            ],
+        )
+        return self.browse(alias_ids).with_prefetch(all_ids)
+
+    @staticmethod
+    def _mail_catcher_searched_addresses(domain):
+        """The addresses of a search of aliases by address alone (Odoo's look-up of
+        partners by address makes it); None for any other search."""
+        if isinstance(domain, list | tuple) and len(domain) == 1:
+            [condition] = domain
+            if isinstance(condition, list | tuple) and len(condition) == 3:
+                field, operator, value = condition
+                if field == "alias_full_name" and operator == "in" and isinstance(value, list):
+                    return value
+        return None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().unlink()
+
+
+class MailAliasDomain(models.Model):
+    _inherit = "mail.alias.domain"
+
+    @api.model
+    def search(self, domain, offset=0, limit=None, order=None):
+        """Odoo reads every domain of aliases for each mail it routes (is it sent to a
+        bounce address?): while a chunk is routed, the first read answers the others."""
+        memo = self.env["mail.thread"]._mail_catcher_chunk_memo((), False)
+        if not memo or domain or offset or limit is not None or order is not None:
+            return super().search(domain, offset=offset, limit=limit, order=order)
+        search = super().search
+        key = self.env["mail.thread"]._mail_catcher_env_key("alias domains")
+        return self.browse(memo.recall(key, lambda: search([]).ids))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["mail.thread"]._mail_catcher_forget_chunk()
+        return super().unlink()
