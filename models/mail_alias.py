@@ -10,17 +10,24 @@ class MailAlias(models.Model):
 
     @api.model
     def search(self, domain, offset=0, limit=None, order=None):
-        """Odoo's look-up of partners by address first searches the aliases that have
-        those addresses, for each mail and each of its look-ups: while a chunk is
-        routed, one search of the aliases of all its addresses answers them, filtered
-        (in the aliases' order)."""
-        addresses = self._mail_catcher_searched_addresses(domain)
-        memo = addresses is not None and self.env["mail.thread"]._mail_catcher_chunk_memo(
-            addresses, False
-        )
-        if not memo or offset or limit is not None or order is not None:
+        """Odoo searches aliases several times for each mail it routes (for the partners
+        of its addresses, for its route, for the reply-to of the message it posts), and
+        the mails of a chunk ask the same questions: while a chunk is routed, each search
+        is made once, and one search of the aliases of all its addresses answers the
+        look-ups of partners, filtered (in the aliases' order). Any change to an alias
+        ends that memory (create, write, unlink below)."""
+        memo = self.env["mail.thread"]._mail_catcher_chunk_memo((), False)
+        if not memo:
             return super().search(domain, offset=offset, limit=limit, order=order)
         search = super().search
+        addresses = self._mail_catcher_searched_addresses(domain)
+        if addresses is None or not memo.covers(addresses) or offset or limit or order:
+            key = ("aliases searched", repr(domain), offset, limit, order)
+            found = memo.recall(
+                (*self.env["mail.thread"]._mail_catcher_env_key("alias search"), *key),
+                lambda: search(domain, offset=offset, limit=limit, order=order).ids,
+            )
+            return self.browse(found)
         alias_ids, all_ids = memo.matches(
             self.env["mail.thread"]._mail_catcher_env_key("aliases"),
             addresses,

@@ -16,11 +16,11 @@ from ..lib.mime import parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
 from ..routing import RULES
+from ..routing.chunk import RoutingChunk
 from ..routing.incoming import IncomingMail
 from ..routing.outcome import Match, Verdict
 from ..routing.pace import CLAIM_GRACE, CRASHES_BEFORE_QUARANTINE, RETRY_DELAYS, ROUTING_CHUNK
 from ..routing.post import post, record_bounce
-from ..routing.sent_by_odoo import odoo_addresses
 from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
@@ -320,14 +320,15 @@ class MailCatcherMessage(models.Model):
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
         # What the chunk's mails look up in common is looked up once (models/mail_thread.py).
-        chunk = self.env["mail.thread"]._mail_catcher_open_chunk(entries)
-        entries = entries.with_context(mail_catcher_chunk=chunk)
-        own_addresses = odoo_addresses(self.env)
+        memo = self.env["mail.thread"]._mail_catcher_open_chunk(entries)
+        entries = entries.with_context(mail_catcher_chunk=memo)
+        chunk = RoutingChunk(entries)
         deferred = self.browse()
         for entry in entries:
             try:
                 with self.env.cr.savepoint(), time_limit(entry.server_id.catcher_route_time_limit):
-                    entry._route(own_addresses)
+                    posted = entry._route(chunk)
+                chunk.keep_posted(posted)
             except TransactionRollbackError:
                 # Another worker updated a row this route writes (the same document, the
                 # same follower) after this transaction began: not the mail's fault, and
@@ -422,13 +423,13 @@ class MailCatcherMessage(models.Model):
             self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
-    def _route(self, own_addresses):
+    def _route(self, chunk):
         """Run the mail through the routing rules, in order: the first that decides
-        wins, and its outcome is applied."""
+        wins, and its outcome is applied. Returns the message posted, if any."""
         # Whoever this posts notifies gets the mail at once, from a cron as from a request.
-        mail = IncomingMail(self.with_context(**SEND_PROMPTLY), own_addresses)
+        mail = IncomingMail(self.with_context(**SEND_PROMPTLY), chunk)
         outcome = next(filter(None, (rule(mail) for rule in RULES)))
-        self._apply(mail, outcome)
+        return self._apply(mail, outcome)
 
     def _apply(self, mail, outcome):
         """The one place where a routing decision reaches the document and the journal."""
@@ -444,7 +445,7 @@ class MailCatcherMessage(models.Model):
             )
             if outcome.cause:  # what made Odoo give up, for the admin
                 self.error = "".join(traceback.format_exception(outcome.cause))
-            return
+            return None
         posted = post(mail, outcome)
         self._settle(
             "routed",
@@ -456,6 +457,7 @@ class MailCatcherMessage(models.Model):
             reason=outcome.reason,
             message=mail.message,
         )
+        return posted
 
     def _sender_auth_verdict(self, message=None):
         """The trusted provider's verdict on the sender (`pass`, `fail`, `none`), from the
@@ -598,7 +600,7 @@ class MailCatcherMessage(models.Model):
         odoo_routes = ((document._name, document.id, {}, self.env.uid, None),)
         try:
             with time_limit(self.server_id.catcher_route_time_limit):
-                mail = IncomingMail(self.with_context(**SEND_PROMPTLY), odoo_addresses(self.env))
+                mail = IncomingMail(self.with_context(**SEND_PROMPTLY), RoutingChunk(self))
                 self._apply(mail, Match("manual", document._name, document.id, kind, odoo_routes))
         except TimeLimitExceeded as error:
             raise UserError(

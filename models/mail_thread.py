@@ -61,14 +61,26 @@ class MailThread(models.AbstractModel):
             else self._mail_catcher_bounce_models()
         )
         for model in bounce_models:
-            # sudo: every record of that address, whoever may read it, as Odoo does
-            records = (
-                self.env[model]
-                .sudo()
-                .search([("message_bounce", ">", 0), ("email_normalized", "=", sender)])
-            )
-            records._message_reset_bounce(sender)
+            self._mail_catcher_bouncing(model, sender, memo)._message_reset_bounce(sender)
         return None
+
+    def _mail_catcher_bouncing(self, model, sender, memo):
+        """The records of `model` with that address and a bounce counted. During a chunk,
+        the partners of all its addresses are read once; their counters are read from
+        the cache, which the chunk's own bounces keep up to date."""
+        # sudo: every record of that address, whoever may read it, as Odoo does
+        Records = self.env[model].sudo()
+        if model != "res.partner" or not memo or sender not in memo.addresses:
+            return Records.search([("message_bounce", ">", 0), ("email_normalized", "=", sender)])
+        partners = Records.browse(
+            memo.recall(
+                ("partners of the chunk's addresses",),
+                lambda: Records.search([("email_normalized", "in", sorted(memo.addresses))]).ids,
+            )
+        )
+        return partners.filtered(
+            lambda partner: partner.email_normalized == sender and partner.message_bounce > 0
+        )
 
     def _mail_catcher_bounce_models(self):
         """The models that count the bounces of an address (Odoo's blacklist mixin)."""

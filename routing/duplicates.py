@@ -5,15 +5,7 @@ from .outcome import Verdict
 
 def same_message_id_other_content(mail):
     """Two mails with one Message-ID and different contents: one of them is not genuine."""
-    entry = mail.entry
-    twin = entry.search(
-        [
-            ("server_id", "=", entry.server_id.id),
-            ("message_id", "=", entry.message_id),
-            ("id", "<", entry.id),
-        ],
-        limit=1,
-    )
+    twin = mail.chunk.earlier_entry_of(mail.entry)
     if not twin:
         return None
     return Verdict(
@@ -29,9 +21,7 @@ def same_message_id_other_content(mail):
 
 
 def already_in_odoo(mail):
-    posted = mail.env["mail.message"].search(
-        [("message_id", "=", mail.msg_dict["message_id"])], limit=1
-    )
+    posted = mail.chunk.message_posted_with(mail.msg_dict["message_id"])
     if not posted:
         return None
     return Verdict(

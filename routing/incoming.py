@@ -10,12 +10,12 @@ from .outcome import Match, Verdict
 
 
 class IncomingMail:
-    def __init__(self, entry, own_addresses):
+    def __init__(self, entry, chunk):
         self.entry = entry
         self.env = entry.env
         self.server = entry.server_id
         self.message = entry._email_message()
-        self.own_addresses = own_addresses
+        self.chunk = chunk
         # Why Odoo's own routing refused the mail, when it did: the last word for the
         # admin if no later rule finds the document either.
         self.refusal = None

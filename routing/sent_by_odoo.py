@@ -6,7 +6,7 @@ from .outcome import Verdict
 
 
 def sent_by_odoo(mail):
-    if mail.thread._detect_loop_headers(mail.msg_dict) or mail.sender in mail.own_addresses:
+    if mail.thread._detect_loop_headers(mail.msg_dict) or mail.sender in mail.chunk.own_addresses:
         return Verdict("ignored", "loop", mail.env._("Odoo sent this mail itself."))
     return None
 

@@ -74,3 +74,18 @@ class TestRoutingRules(RoutingCase):
         self.assertRecordValues(entry, [{"state": "routed", "route": "manual"}])
         self.assertEqual(entry.mail_message_id.res_id, self.document.id)
         self.assertFalse(entry.mail_message_id.attachment_ids)
+
+    def test_a_mail_received_by_two_servers_in_one_chunk_is_posted_once(self):
+        other = self.catcher_server.copy({"name": "Copy", "user": "copy@company.test"})
+        raw = compose("Twice", In_Reply_To=self.sent.message_id)
+        [first] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
+        [second] = self.Journal._journal(other, [{"raw": raw}])
+        (first | second)._claim_and_route()
+        self.assertRecordValues(
+            first | second,
+            [
+                {"state": "routed", "kind": "reply", "res_id": self.document.id},
+                {"state": "ignored", "kind": "duplicate", "res_id": self.document.id},
+            ],
+        )
+        self.assertEqual(second.mail_message_id, first.mail_message_id)
