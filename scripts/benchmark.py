@@ -731,11 +731,17 @@ def run_burst(args, bench, odoo, database, count, with_user):
             server.stop()
             log = (Path(log_dir) / "odoo.log").read_text(errors="replace")
             run["serialization_failures"] = log.count("could not serialize access")
+            # Odoo's watchdog kills a worker whose job outlives limit_time_real(_cron).
+            run["killed"] = [
+                line[11:23] + line[line.index(" ERROR ") :]
+                for line in log.splitlines()
+                if "timeout after" in line
+            ]
             memory.join()
             locks.join()
             locks.connection.close()
     run.update(idle=idle, busy=busy, peak_rss_mb=memory.peak(), lock_waits=locks.longest)
-    run["cron_workers"] = len(memory.peaks)
+    run["cron_workers"] = [round(peak) for peak in memory.peaks.values()]
     run["rss_at_start_mb"] = min(memory.at_start.values(), default=0)
     with database.cursor() as cr:
         cr.execute(
@@ -817,8 +823,10 @@ def burst(args, bench):
         print(
             f"cron worker peak RSS, a burst of {run['count']} mails in batches of 100: "
             f"{run['peak_rss_mb']:.0f} MB (at start {run['rss_at_start_mb']:.0f} MB; "
-            f"{run['cron_workers']} cron worker process(es))"
+            f"each cron worker process's peak: {run['cron_workers']} MB)"
         )
+        for line in run["killed"]:
+            print(f"  killed by Odoo's watchdog: {line}")
     for run in (main, quarter):
         for phase in ("idle", "busy"):
             calls = [*chain(*run.pop(phase).values())]
