@@ -4,7 +4,9 @@ each system placed every kind of mail: where both should agree (replies that car
 reply headers), whether they did, to the body text, author, attachments and notified people.
 
 `--scale` instead measures mail_catcher's time per mail with 10,000 and with 1,000,000
-messages already in the database.
+messages already in the database; `--workers` the fetch cron under Odoo's multi-process
+settings; `--burst` a mass mailing's delivery reports and out-of-office answers fetched by
+a real server while a user works in the web client (see burst()).
 
 Run through scripts/benchmark, which starts the bench and creates the databases.
 """
@@ -16,14 +18,20 @@ import os
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+import uuid
 from email.message import EmailMessage
+from itertools import chain
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench as bench_module
+import psutil
 import psycopg2
+import requests
+from latency import percentile
 from odoo_process import OdooServer
 
 CATCHER = "catcher@company.test"
@@ -84,7 +92,9 @@ if "mail_catcher_server_id" in env.company._fields:
         i: env.company._mail_catcher_reply_address(documents[i])
         for i in range({count}) if i % 10 == 6
     }}
-result = {{"server": server.id, "documents": documents.ids, "tokens": tokens}}
+result = {{
+    "server": server.id, "documents": documents.ids, "customers": customers.ids, "tokens": tokens
+}}
 """
 
 FETCH = """
@@ -132,10 +142,11 @@ result = {{
 """
 
 
-def mailbox_of_replies(count, tokens, tag=""):
-    """The mails of the mix, as customers' mail clients and servers write them."""
+def mailbox_of_replies(count, tokens, tag="", kinds=KINDS):
+    """The mails of the mix (`kinds`, by a mail's number modulo their count), as customers'
+    mail clients and servers write them."""
     for index in range(count):
-        kind = KINDS[index % 10]
+        kind = kinds[index % len(kinds)]
         if kind == "bounce":
             yield bounce(index, tag)
             continue
@@ -469,26 +480,389 @@ def check_exactly_once(database, tag, count):
     return count - len(counts), sum(1 for n in counts.values() if n > 1)
 
 
+# --burst: what a mass mailing brings back at once, half delivery reports, half
+# out-of-office answers, fetched by a production-shaped server while a user works.
+BURST_KINDS = {0: "bounce", 1: "auto-reply"}
+BURST_FLAGS = ["--workers=2", "--max-cron-threads=1"]
+IDLE_SECONDS = 30
+# A user reads, types and clicks between calls: a person, not a load generator.
+USER_PAUSE = 0.2
+USER_LOGIN = "bench_bob"
+USER_PASSWORD = "bench-bob-password"
+
+USER = """
+groups = env.ref("base.group_user") | env.ref("base.group_partner_manager")
+Users = env["res.users"].with_context(no_reset_password=True)
+bob = Users.search([("login", "=", {login!r})]) or Users.create({{
+    "name": "Bob", "login": {login!r}, "email": "bob@company.test",
+    "groups_id": [(6, 0, groups.ids)],
+}})
+bob.password = {password!r}
+from odoo.addons.mail_catcher.routing.pace import ROUTING_CHUNK
+result = ROUTING_CHUNK
+"""
+
+# The fields the contact form reads when it opens.
+FORM = {
+    "display_name": {},
+    "name": {},
+    "email": {},
+    "phone": {},
+    "function": {},
+    "message_bounce": {},
+    "parent_id": {"fields": {"display_name": {}}},
+    "category_id": {"fields": {"display_name": {}, "color": {}}},
+    "user_id": {"fields": {"display_name": {}}},
+    "message_follower_ids": {},
+}
+
+
+class WebUser:
+    """A logged-in user of the web client: its session cookie, and the JSON-RPC calls the
+    client makes when a document is opened, noted on, and its contact corrected."""
+
+    def __init__(self, url, database, login, password):
+        self.url = url
+        self.http = requests.Session()
+        self.rpc("/web/session/authenticate", db=database, login=login, password=password)
+
+    def rpc(self, path, **params):
+        payload = {"jsonrpc": "2.0", "method": "call", "params": params}
+        response = self.http.post(f"{self.url}{path}", json=payload, timeout=300)
+        response.raise_for_status()
+        answer = response.json()
+        if "error" in answer:
+            raise RuntimeError(f"{path}: {answer['error']['data'].get('message')}")
+        return answer["result"]
+
+    def call_kw(self, model, method, *args, **kwargs):
+        return self.rpc(
+            f"/web/dataset/call_kw/{model}/{method}",
+            model=model,
+            method=method,
+            args=list(args),
+            kwargs=kwargs,
+        )
+
+    def work_on(self, document, customer, number):
+        """Open a document, read its chatter, post a note on it, and correct the phone of
+        the customer it was sent to; returns each call's seconds."""
+        calls = {
+            "open (web_read)": lambda: self.call_kw(
+                "res.partner", "web_read", [document], specification=FORM
+            ),
+            "chatter (/mail/thread/messages)": lambda: self.rpc(
+                "/mail/thread/messages", thread_model="res.partner", thread_id=document, limit=30
+            ),
+            "post a note (message_post)": lambda: self.call_kw(
+                "res.partner",
+                "message_post",
+                [document],
+                body=f"Called the customer back ({number})",
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            ),
+            "save the customer (write)": lambda: self.call_kw(
+                "res.partner", "write", [customer], {"phone": f"+32 2 555 {number % 10000:04d}"}
+            ),
+        }
+        seconds = {}
+        for label, call in calls.items():
+            started = time.perf_counter()
+            call()
+            seconds[label] = time.perf_counter() - started
+        return seconds
+
+
+def work_until(user, pick, stop, latencies):
+    """The user's loop: on the document `pick()` names, until `stop` is set."""
+    number = 0
+    while not stop.is_set():
+        number += 1
+        for label, seconds in user.work_on(*pick(number), number).items():
+            latencies.setdefault(label, []).append(seconds)
+        stop.wait(USER_PAUSE)
+
+
+class CronWorkerMemory(threading.Thread):
+    """Samples the peak resident memory (VmHWM) of the server's cron workers: its
+    children that Odoo reniced (WorkerCron.start does os.nice(10); HTTP workers do not).
+    A worker's VmHWM is its peak over its whole life, so sampling misses nothing but the
+    last 0.2 s of a worker that dies."""
+
+    def __init__(self, server_pid):
+        super().__init__(daemon=True)
+        self.server = psutil.Process(server_pid)
+        self.stop = threading.Event()
+        self.peaks = {}  # pid: MB
+        self.at_start = {}  # pid: MB, VmRSS when first seen
+
+    def run(self):
+        while not self.stop.is_set():
+            for child in self.server.children():
+                try:
+                    if child.nice() <= self.server.nice():
+                        continue
+                    status = Path(f"/proc/{child.pid}/status").read_text()
+                except (psutil.Error, OSError):
+                    continue
+                values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                peak = int(values["VmHWM"].split()[0]) / 1024
+                self.peaks[child.pid] = max(peak, self.peaks.get(child.pid, 0))
+                self.at_start.setdefault(child.pid, int(values["VmRSS"].split()[0]) / 1024)
+            self.stop.wait(0.2)
+
+    def peak(self):
+        return max(self.peaks.values(), default=0)
+
+
+class LockWaits(threading.Thread):
+    """Samples PostgreSQL every 0.1 s for sessions of the database waiting on a lock: for
+    the HTTP workers (the user's calls) and for the cron worker, the longest wait seen and
+    what held the lock (the holder's process, its transaction's age, its last query)."""
+
+    def __init__(self, connection, server_pid):
+        super().__init__(daemon=True)
+        self.connection = connection
+        self.server = psutil.Process(server_pid)
+        self.stop = threading.Event()
+        self.longest = {}  # waiter's role: (seconds, waiter's query, holder's role, age, query)
+
+    def role(self, application_name):
+        """Odoo names its connections odoo-<pid>; the cron worker is the reniced child."""
+        pid = int(application_name.removeprefix("odoo-") or 0)
+        try:
+            children = {child.pid: child for child in self.server.children()}
+            if pid in children:
+                niced = children[pid].nice() > self.server.nice()
+                return "cron worker" if niced else "HTTP worker"
+        except psutil.Error:
+            pass
+        return application_name or "other"
+
+    def run(self):
+        with self.connection.cursor() as cr:
+            while not self.stop.is_set():
+                cr.execute(
+                    """SELECT waiter.application_name,
+                              extract(epoch FROM clock_timestamp() - waiter.query_start),
+                              waiter.query, holder.application_name,
+                              extract(epoch FROM clock_timestamp() - holder.xact_start),
+                              holder.query
+                         FROM pg_stat_activity waiter
+                         CROSS JOIN LATERAL unnest(pg_blocking_pids(waiter.pid)) AS blocking(pid)
+                         JOIN pg_stat_activity holder ON holder.pid = blocking.pid
+                        WHERE waiter.datname = current_database()
+                          AND waiter.wait_event_type = 'Lock'"""
+                )
+                for waiter, seconds, query, holder, age, holder_query in cr.fetchall():
+                    role = self.role(waiter)
+                    if seconds > self.longest.get(role, (0,))[0]:
+                        self.longest[role] = (
+                            float(seconds),
+                            " ".join(query.split())[:80],
+                            self.role(holder),
+                            float(age or 0),
+                            " ".join(holder_query.split())[:80],
+                        )
+                self.stop.wait(0.1)
+
+
+def document_in_flight(database, setup):
+    """The document and customer of the mail being routed now (the first of the chunk
+    claimed, whose rows that chunk's transaction holds), else of the next mail due, else
+    the next in turn: where row contention between the user and the routing would show."""
+
+    def pick(number):
+        with database.cursor() as cr:
+            cr.execute(
+                """SELECT message_id FROM mail_catcher_message
+                    WHERE server_id = %s AND state = 'received'
+                    ORDER BY routing_started IS NULL, id LIMIT 1""",
+                [setup["server"]],
+            )
+            row = cr.fetchone()
+        index = reply_index(row[0]) if row else number % len(setup["documents"])
+        return setup["documents"][index], setup["customers"][index]
+
+    return pick
+
+
+def run_burst(args, bench, odoo, database, count, with_user):
+    """A new mailbox of `count` mails of the burst, fetched by a new server process woken
+    as the watcher wakes it; with `with_user`, the user's calls at idle then during it."""
+    tag = f"b{count}x{uuid.uuid4().hex[:6]}"  # Message-IDs new to the database
+    mailbox = f"burst{tag}@company.test"
+    setup = setup_catcher(odoo, bench, mailbox, tag, count)
+    bench.clear(mailbox)
+    fill(bench, mailbox, mailbox_of_replies(count, setup["tokens"], tag, BURST_KINDS))
+    cron_id = odoo.evaluate(PREPARE_CRONS.format(server=setup["server"]))
+    run = {"count": count}
+    with tempfile.TemporaryDirectory() as log_dir:
+        server = OdooServer(args.catcher_db, args.addons_path, Path(log_dir) / "odoo.log")
+        server.start("--log-level=warn", *BURST_FLAGS)
+        memory = CronWorkerMemory(server.process.pid)
+        locks = LockWaits(psycopg2.connect(database.dsn), server.process.pid)
+        try:
+            time.sleep(5)  # the cron worker LISTENs a moment after HTTP answers
+            memory.start()
+            locks.start()
+            pick = document_in_flight(database, setup)
+            idle, busy, stop = {}, {}, threading.Event()
+            if with_user:
+                user = WebUser(server.url, args.catcher_db, USER_LOGIN, USER_PASSWORD)
+                print(f"a user's calls at idle, {IDLE_SECONDS} s...", flush=True)
+                timer = threading.Timer(IDLE_SECONDS, stop.set)
+                timer.start()
+                work_until(user, pick, stop, idle)
+                stop = threading.Event()
+                working = threading.Thread(target=work_until, args=(user, pick, stop, busy))
+                working.start()
+            print(f"the burst: {count} mails fetched and routed...", flush=True)
+            try:
+                run["seconds"] = time_the_fetch(database, cron_id, setup["server"], count)
+            finally:
+                stop.set()
+                if with_user:
+                    working.join()
+        finally:
+            memory.stop.set()
+            locks.stop.set()
+            server.stop()
+            log = (Path(log_dir) / "odoo.log").read_text(errors="replace")
+            run["serialization_failures"] = log.count("could not serialize access")
+            # Odoo's watchdog kills a worker whose job outlives limit_time_real(_cron).
+            run["killed"] = [
+                line[11:23] + line[line.index(" ERROR ") :]
+                for line in log.splitlines()
+                if "timeout after" in line
+            ]
+            memory.join()
+            locks.join()
+            locks.connection.close()
+    run.update(idle=idle, busy=busy, peak_rss_mb=memory.peak(), lock_waits=locks.longest)
+    run["cron_workers"] = [round(peak) for peak in memory.peaks.values()]
+    run["rss_at_start_mb"] = min(memory.at_start.values(), default=0)
+    with database.cursor() as cr:
+        cr.execute(
+            "SELECT state, count(*) FROM mail_catcher_message WHERE server_id = %s GROUP BY 1",
+            [setup["server"]],
+        )
+        run["states"] = dict(cr.fetchall())
+    return run
+
+
+# The issue's interactive calls: open a document, post on it. Saving the customer whose
+# mail is being routed right then is the worst case of row contention, shown apart.
+TARGET_CALLS = ("open (web_read)", "chatter (/mail/thread/messages)", "post a note (message_post)")
+
+
+def print_latencies(idle, busy):
+    """One line per kind of call, then the issue's calls, then all; returns the ratio of
+    the issue's calls' p95s."""
+    print(f"\n{'a user over HTTP JSON-RPC, seconds':36}{'idle p50':>9}{'p95':>7}", end="")
+    print(f"{'burst p50':>11}{'p95':>7}{'p95 ratio':>11}{'calls idle/burst':>18}")
+    rows = {label: (idle[label], busy.get(label, [])) for label in idle}
+    rows["open, chatter, post (the target)"] = tuple(
+        [*chain(*(calls[label] for label in TARGET_CALLS))] for calls in (idle, busy)
+    )
+    rows["all calls"] = ([*chain(*idle.values())], [*chain(*busy.values())])
+    ratios = {}
+    for label, (at_idle, at_burst) in rows.items():
+        if not at_burst:
+            continue
+        ratios[label] = percentile(at_burst, 0.95) / percentile(at_idle, 0.95)
+        print(
+            f"{label:36}{percentile(at_idle, 0.5):>9.3f}{percentile(at_idle, 0.95):>7.3f}"
+            f"{percentile(at_burst, 0.5):>11.3f}{percentile(at_burst, 0.95):>7.3f}"
+            f"{ratios[label]:>10.2f}x{len(at_idle):>9}/{len(at_burst)}"
+        )
+    return ratios.get("open, chatter, post (the target)", 0.0)
+
+
+def burst(args, bench):
+    """A burst of delivery reports and out-of-office answers: mails per second, a user's
+    call latency at idle and during it, the longest lock wait, and the cron worker's peak
+    memory for the burst and for a quarter of it."""
+    odoo = OdooServer(args.catcher_db, args.addons_path, log_path=None)
+    chunk_size = odoo.evaluate(USER.format(login=USER_LOGIN, password=USER_PASSWORD))
+    database = psycopg2.connect(
+        dbname=args.catcher_db, host="127.0.0.1", user=os.environ.get("USER") or "root"
+    )
+    database.autocommit = True
+    main = run_burst(args, bench, odoo, database, args.count, with_user=True)
+    quarter = run_burst(args, bench, odoo, database, args.count // 4, with_user=False)
+    database.close()
+
+    print(
+        f"\nburst of {args.count} mails ({args.count // 2} delivery reports, "
+        f"{args.count - args.count // 2} out-of-office answers), Odoo {' '.join(BURST_FLAGS)}, "
+        f"fetched in batches of 100, routed in chunks of {chunk_size}"
+    )
+    print(
+        f"routed in {main['seconds']:.1f} s: {args.count / main['seconds']:.1f} mails/s; "
+        f"journal states {main['states']}"
+    )
+    ratio = print_latencies(main["idle"], main["busy"])
+    print(
+        f"p95 of opening and posting, during the burst / at idle: {ratio:.2f}x (target <= 2x: "
+        f"{'met' if ratio <= 2 else 'MISSED'})"
+    )
+    print(
+        f"updates that met a concurrent one (a user's call, retried by Odoo after a random "
+        f"pause, or a mail, routed in a later chunk): {main['serialization_failures']}"
+    )
+    waits = main["lock_waits"]
+    chunk = main["seconds"] / (args.count / chunk_size)
+    print("longest lock waits seen (sampled every 0.1 s):" if waits else "no lock wait seen")
+    for role, (seconds, query, holder, age, holder_query) in waits.items():
+        print(f"  {role} waited {seconds:.2f} s in: {query}")
+        print(f"    held by {holder}, its transaction {age:.2f} s old, last: {holder_query}")
+    print(f"a chunk of {chunk_size} mails takes {chunk:.2f} s on average")
+    for run in (main, quarter):
+        print(
+            f"cron worker peak RSS, a burst of {run['count']} mails in batches of 100: "
+            f"{run['peak_rss_mb']:.0f} MB (at start {run['rss_at_start_mb']:.0f} MB; "
+            f"each cron worker process's peak: {run['cron_workers']} MB)"
+        )
+        for line in run["killed"]:
+            print(f"  killed by Odoo's watchdog: {line}")
+    for run in (main, quarter):
+        for phase in ("idle", "busy"):
+            calls = [*chain(*run.pop(phase).values())]
+            run[f"{phase}_p50_p95"] = calls and [percentile(calls, 0.5), percentile(calls, 0.95)]
+    print(json.dumps({"burst": main, "quarter": quarter}))
+    return 0 if ratio <= 2 else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bench", required=True, help="bench.json of running mail servers")
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--stock-db", required=True)
     parser.add_argument("--catcher-db", required=True)
-    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--count", type=int, help="mails (1,000; with --burst 5,000)")
     parser.add_argument("--scale", action="store_true", help="per-mail time at 10k and 1M")
     parser.add_argument(
         "--workers", action="store_true", help="the fetch cron under Odoo's multi-process mode"
     )
     parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="delivery reports and out-of-office answers at once, while a user works",
+    )
+    parser.add_argument(
         "--profile", help="write cProfile statistics of each fetch to PROFILE.<database>.prof"
     )
     args = parser.parse_args()
+    args.count = args.count or (5000 if args.burst else 1000)
     bench = bench_module.Bench.load(args.bench)
     if args.scale:
         return scale(args, bench)
     if args.workers:
         return workers(args, bench)
+    if args.burst:
+        return burst(args, bench)
     return compare(args, bench)
 
 
