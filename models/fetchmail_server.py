@@ -21,8 +21,9 @@ from ..lib.connection_errors import (
     classify_connection_error,
     root_cause,
 )
+from ..lib.cron_time import cron_budget
 from ..lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
-from ..routing.pace import ROUTING_CHUNK
+from ..routing.pace import ROUTING_CHUNK, odoo_cron_time_limit
 from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)
@@ -71,8 +72,9 @@ class FetchmailServer(models.Model):
     catcher_time_budget = fields.Integer(
         string="Time Budget (s)",
         default=60,
-        help="A fetch stops taking new batches after this many seconds, well inside Odoo's "
-        "cron time limit; the rest of the backlog follows at once in another run.",
+        help="A fetch stops taking new batches after this many seconds (at most half of "
+        "Odoo's cron time limit, limit_time_real_cron); the rest of the backlog follows at "
+        "once in a new run of the scheduled action.",
     )
     catcher_timeout = fields.Integer(string="Timeout (s)", default=60)
     catcher_max_attempts = fields.Integer(
@@ -400,8 +402,18 @@ class FetchmailServer(models.Model):
                 server._catcher_record_success(server_remaining)
                 done += server_done
                 remaining += server_remaining
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self._catcher_hand_over(done, remaining)
         return True
+
+    def _catcher_hand_over(self, done, remaining):
+        """Tell the cron what was done, and hand a backlog to a new run of it rather than
+        to Odoo's reruns of this one: Odoo runs a job that reports work left up to ten
+        times in a row, and a cron worker's watchdog (limit_time_real) counts those runs
+        as one, so ten time budgets would get the worker killed midway."""
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        cron_id = self.env.context.get("cron_id")
+        if remaining and cron_id:
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     @contextmanager
     def _catcher_fetch_lock(self):
@@ -423,7 +435,8 @@ class FetchmailServer(models.Model):
     def _catcher_fetch(self):
         """Fetch within the time budget, then retry the journal's due failures.
         Returns (mails handled, mails left on the server)."""
-        deadline = time.monotonic() + max(self.catcher_time_budget, 1)
+        budget = cron_budget(max(self.catcher_time_budget, 1), odoo_cron_time_limit())
+        deadline = time.monotonic() + budget
         _logger.info("Fetching %s server %s", self.server_type, self.name)
         connection = self.connect()
         try:

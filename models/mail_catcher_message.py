@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
+from ..lib.cron_time import cron_budget
 from ..lib.mail_identity import describe, storable
 from ..lib.mime import parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
@@ -19,7 +20,13 @@ from ..routing import RULES
 from ..routing.chunk import RoutingChunk
 from ..routing.incoming import IncomingMail
 from ..routing.outcome import Match, Verdict
-from ..routing.pace import CLAIM_GRACE, CRASHES_BEFORE_QUARANTINE, RETRY_DELAYS, ROUTING_CHUNK
+from ..routing.pace import (
+    CLAIM_GRACE,
+    CRASHES_BEFORE_QUARANTINE,
+    RETRY_DELAYS,
+    ROUTING_CHUNK,
+    odoo_cron_time_limit,
+)
 from ..routing.post import post, record_bounce
 from .mail_mail import SEND_PROMPTLY
 
@@ -391,7 +398,7 @@ class MailCatcherMessage(models.Model):
         """Cron "Mail Catcher: route received mails": takes a share of the batches being
         fetched (a fetch triggers it), and routes any mail left received by a worker that
         stopped midway."""
-        deadline = time.monotonic() + time_budget
+        deadline = time.monotonic() + cron_budget(time_budget, odoo_cron_time_limit())
         routed = 0
         while time.monotonic() < deadline:
             try:

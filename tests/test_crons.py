@@ -66,6 +66,18 @@ class TestCronToggle(MailCatcherCase):
         self.catcher_server.active = False
         self.assertFalse(self.env["fetchmail.server"]._catcher_servers())
 
+    def test_a_backlog_is_handed_to_a_new_run_of_the_cron(self):
+        """Odoo's reruns of a job that reports work left share one watchdog period of
+        the cron worker: the backlog goes to a new run instead."""
+        self.catcher_cron.active = True
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", self.catcher_cron.id)])
+        server = self.catcher_server.with_context(cron_id=self.catcher_cron.id)
+        server._catcher_hand_over(done=100, remaining=0)
+        self.assertEqual(Trigger.search([("cron_id", "=", self.catcher_cron.id)]), before)
+        server._catcher_hand_over(done=100, remaining=250)
+        self.assertEqual(len(Trigger.search([("cron_id", "=", self.catcher_cron.id)]) - before), 1)
+
 
 @tagged("post_install", "-at_install", "mail_catcher_bench")
 class TestCronServers(BenchMailboxCase):
