@@ -27,6 +27,13 @@ class _RememberingPolicy(email.policy.EmailPolicy):
 SMTP_POLICY = _RememberingPolicy(linesep="\r\n")
 
 
+def forget_parsed_headers():
+    """Drop the headers kept for reuse. What one chunk of mails parsed is of no use to
+    the next, and Python makes a class for every header it parses: kept, they would grow
+    a long-running worker's memory with the mails it has seen, not with its chunk."""
+    _parsed_header.cache_clear()
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_header(header_factory, name, value):
     # Header objects are immutable strings: one object can serve every read.

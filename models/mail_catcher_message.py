@@ -13,7 +13,7 @@ from odoo.tools import split_every
 
 from ..lib.cron_time import cron_budget
 from ..lib.mail_identity import describe, storable
-from ..lib.mime import parse_mail, repair_structure
+from ..lib.mime import forget_parsed_headers, parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
 from ..routing import RULES
@@ -348,6 +348,7 @@ class MailCatcherMessage(models.Model):
                 _logger.info("Mail %s failed to route", entry.message_id, exc_info=True)
                 entry._record_failure(error)
         self.env["mail.thread"]._mail_catcher_close_chunk()
+        forget_parsed_headers()
         return entries - deferred
 
     def _route_in_transactions(self, wait=0, states=("received",)):

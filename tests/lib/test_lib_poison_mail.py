@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 from unittest import TestCase
 
+from lib import mime
 from lib.mail_identity import describe, storable
 from lib.mime import mime_shape, parse_mail, repair_structure
 from lib.time_limit import TimeLimitExceeded, time_limit
@@ -62,3 +63,10 @@ class TestPoisonMailHelpers(TestCase):
         with time_limit(0.2):
             pass
         time.sleep(0.4)  # a timer left running would raise here
+
+
+def test_parsed_headers_are_forgotten_between_chunks():
+    parse_mail(b"From: a@b.test\r\nSubject: kept\r\n\r\nbody")["Subject"]
+    assert mime._parsed_header.cache_info().currsize > 0
+    mime.forget_parsed_headers()
+    assert mime._parsed_header.cache_info().currsize == 0
