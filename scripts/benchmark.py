@@ -232,13 +232,17 @@ def reply_index(message_id):
     return int(message_id.split("-reply-")[1].split("@")[0])
 
 
-def placement(outcome):
+def kind_of(index, kinds=KINDS):
+    return kinds[index % len(kinds)]
+
+
+def placement(outcome, kinds=KINDS):
     """For each kind of mail: how many were posted on their own document."""
-    placed = dict.fromkeys(KINDS.values(), 0)
+    placed = dict.fromkeys(kinds.values(), 0)
     for message_id, row in outcome.items():
         index = reply_index(message_id)
         if row[0] == index:
-            placed[KINDS[index % 10]] += 1
+            placed[kind_of(index, kinds)] += 1
     return placed
 
 
@@ -252,7 +256,8 @@ def compare(args, bench):
         for label, server in odoo.items()
     }
     # One mailbox content for both: the reply tokens are those mail_catcher signed.
-    raws = list(mailbox_of_replies(args.count, setups["mail_catcher"]["tokens"]))
+    kinds = {0: args.only} if args.only else KINDS
+    raws = list(mailbox_of_replies(args.count, setups["mail_catcher"]["tokens"], kinds=kinds))
     options = {"stock Odoo 18": "", "mail_catcher": CATCHER_OPTIONS}
     results = {}
     for label, server in odoo.items():
@@ -269,7 +274,7 @@ def compare(args, bench):
         results[label] = run
 
     stock, catcher = results["stock Odoo 18"], results["mail_catcher"]
-    print(f"\n{args.count} mails: {', '.join(sorted(set(KINDS.values())))} (see KINDS)")
+    print(f"\n{args.count} mails: {', '.join(sorted(set(kinds.values())))} (see KINDS)")
     print(f"{'':16}{'mails/s':>10}{'queries/mail':>14}{'peak RSS MB':>13}")
     for label, run in results.items():
         print(
@@ -279,15 +284,16 @@ def compare(args, bench):
     print(f"ratio mail_catcher / stock: {stock['seconds'] / catcher['seconds']:.2f}x mails/s")
     print("\nposted on their own document, by kind (of how many):")
     totals = {
-        kind: sum(KINDS[i % 10] == kind for i in range(args.count)) for kind in KINDS.values()
+        kind: sum(kind_of(i, kinds) == kind for i in range(args.count)) for kind in kinds.values()
     }
-    stock_placed, catcher_placed = placement(stock["outcome"]), placement(catcher["outcome"])
+    stock_placed = placement(stock["outcome"], kinds)
+    catcher_placed = placement(catcher["outcome"], kinds)
     for kind in sorted(totals):
         print(
             f"  {kind:12} stock {stock_placed[kind]:>5}   mail_catcher {catcher_placed[kind]:>5}"
             f"   of {totals[kind]}"
         )
-    headers = [mid for mid in stock["outcome"] if KINDS[reply_index(mid) % 10] == "header"]
+    headers = [mid for mid in stock["outcome"] if kind_of(reply_index(mid), kinds) == "header"]
     differences = [mid for mid in headers if stock["outcome"][mid] != catcher["outcome"].get(mid)]
     print(
         f"replies with their headers: {len(headers)} posted by stock; same document, author, "
@@ -842,6 +848,9 @@ def main():
     parser.add_argument("--stock-db", required=True)
     parser.add_argument("--catcher-db", required=True)
     parser.add_argument("--count", type=int, help="mails (1,000; with --burst 5,000)")
+    parser.add_argument(
+        "--only", choices=sorted(set(KINDS.values())), help="mails of this kind only (the mix)"
+    )
     parser.add_argument("--scale", action="store_true", help="per-mail time at 10k and 1M")
     parser.add_argument(
         "--workers", action="store_true", help="the fetch cron under Odoo's multi-process mode"
