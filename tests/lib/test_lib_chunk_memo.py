@@ -7,6 +7,7 @@ class TestChunkMemo(TestCase):
     """One search for a chunk's addresses answers each mail's look-up; no database."""
 
     def setUp(self):
+        super().setUp()
         self.searches = []
         self.memo = ChunkMemo(["b@x.test", "a@x.test", False])
 
