@@ -1,4 +1,5 @@
 from . import base
+from . import mail_catcher_chunk_source
 from . import mail_alias
 from . import mail_catcher_message
 from . import fetchmail_server

@@ -1,12 +1,14 @@
 from odoo import api, models
 
 # The look-ups a chunk of routed mails shares (models/mail_thread.py) are forgotten when
-# an alias, or a domain of aliases, changes: Odoo's look-up of partners by address leaves
-# out the addresses of aliases, and its check for bounces reads the domains.
+# an alias, or a domain of aliases, changes (mail.catcher.chunk.source): Odoo's look-up
+# of partners by address leaves out the addresses of aliases, and its check for bounces
+# reads the domains.
 
 
 class MailAlias(models.Model):
-    _inherit = "mail.alias"
+    _name = "mail.alias"
+    _inherit = ["mail.alias", "mail.catcher.chunk.source"]
 
     @api.model
     def search(self, domain, offset=0, limit=None, order=None):
@@ -50,22 +52,10 @@ class MailAlias(models.Model):
                     return value
         return None
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().unlink()
-
 
 class MailAliasDomain(models.Model):
-    _inherit = "mail.alias.domain"
+    _name = "mail.alias.domain"
+    _inherit = ["mail.alias.domain", "mail.catcher.chunk.source"]
 
     @api.model
     def search(self, domain, offset=0, limit=None, order=None):
@@ -77,16 +67,3 @@ class MailAliasDomain(models.Model):
         search = super().search
         key = self.env["mail.thread"]._mail_catcher_env_key("alias domains")
         return self.browse(memo.recall(key, lambda: search([]).ids))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().unlink()
