@@ -72,3 +72,15 @@ class ChunkMemo:
         if key not in self._found:
             self._found[key] = compute()
         return self._found[key]
+
+
+def values_searched(domain, field):
+    """The values of a search by `field` alone (`[(field, "in", [values])]`), the only
+    search a chunk's memory answers; None for any other domain."""
+    if isinstance(domain, list | tuple) and len(domain) == 1:
+        [condition] = domain
+        if isinstance(condition, list | tuple) and len(condition) == 3:
+            name, operator, values = condition
+            if name == field and operator == "in" and isinstance(values, list):
+                return values
+    return None

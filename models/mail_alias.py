@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from ..lib.chunk_memo import values_searched
+
 # The look-ups a chunk of routed mails shares (models/mail_thread.py) are forgotten when
 # an alias, or a domain of aliases, changes (mail.catcher.chunk.source): Odoo's look-up
 # of partners by address leaves out the addresses of aliases, and its check for bounces
@@ -22,7 +24,7 @@ class MailAlias(models.Model):
         if not memo:
             return super().search(domain, offset=offset, limit=limit, order=order)
         search = super().search
-        addresses = self._mail_catcher_searched_addresses(domain)
+        addresses = values_searched(domain, "alias_full_name")
         if addresses is None or not memo.covers(addresses) or offset or limit or order:
             key = ("aliases searched", repr(domain), offset, limit, order)
             found = memo.recall(
@@ -39,18 +41,6 @@ class MailAlias(models.Model):
             ],
         )
         return self.browse(alias_ids).with_prefetch(all_ids)
-
-    @staticmethod
-    def _mail_catcher_searched_addresses(domain):
-        """The addresses of a search of aliases by address alone (Odoo's look-up of
-        partners by address makes it); None for any other search."""
-        if isinstance(domain, list | tuple) and len(domain) == 1:
-            [condition] = domain
-            if isinstance(condition, list | tuple) and len(condition) == 3:
-                field, operator, value = condition
-                if field == "alias_full_name" and operator == "in" and isinstance(value, list):
-                    return value
-        return None
 
 
 class MailAliasDomain(models.Model):

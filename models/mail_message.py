@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from ..lib.chunk_memo import values_searched
+
 
 class MailMessage(models.Model):
     _inherit = "mail.message"
@@ -13,7 +15,7 @@ class MailMessage(models.Model):
         sudo): while a chunk is routed, one search of the messages its mails name answers
         each mail's, filtered. A message created since with one of those Message-IDs
         ends that memory (create, below)."""
-        references = self._mail_catcher_searched_references(domain)
+        references = values_searched(domain, "message_id")
         memo = references is not None and self.env["mail.thread"]._mail_catcher_chunk_memo(
             (), False
         )
@@ -38,17 +40,6 @@ class MailMessage(models.Model):
         return self.browse(ids[:limit] if limit else ids).with_prefetch(
             [message_id for message_id, _header in found]
         )
-
-    @staticmethod
-    def _mail_catcher_searched_references(domain):
-        """The Message-IDs of a search of messages by Message-ID alone; None otherwise."""
-        if isinstance(domain, list | tuple) and len(domain) == 1:
-            [condition] = domain
-            if isinstance(condition, list | tuple) and len(condition) == 3:
-                field, operator, value = condition
-                if field == "message_id" and operator == "in" and isinstance(value, list):
-                    return value
-        return None
 
     @api.model_create_multi
     def create(self, vals_list):

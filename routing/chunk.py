@@ -43,10 +43,14 @@ class RoutingChunk:
         return entry.browse(max(earlier, default=None) or [])
 
     @cached_property
+    def _message_ids(self):
+        return set(self.entries.mapped("message_id"))
+
+    @cached_property
     def _posted_before(self):
         """The messages already in Odoo with a Message-ID of the chunk's mails."""
         found = self.env["mail.message"].search_fetch(
-            [("message_id", "in", self.entries.mapped("message_id"))], ["message_id"]
+            [("message_id", "in", sorted(self._message_ids))], ["message_id"]
         )
         posted = {}
         for message in found:  # newest first: Odoo's order
@@ -57,6 +61,6 @@ class RoutingChunk:
         """The message in Odoo with this Message-ID, if any."""
         if message_id in self.posted_here:
             return self.posted_here[message_id]
-        if message_id in self.entries.mapped("message_id"):
+        if message_id in self._message_ids:
             return self._posted_before.get(message_id, self.env["mail.message"])
         return self.env["mail.message"].search([("message_id", "=", message_id)], limit=1)

@@ -52,12 +52,15 @@ def make_server(odoo, bench, mailbox, documents, **options):
 
 
 def fetch(odoo, server_id, patch="", expect_success=True):
-    """One fetch in an Odoo process of its own; `patch` may sabotage it."""
+    """One fetch in an Odoo process of its own; `patch` may sabotage it. `fetch_mail` is
+    called by hand on purpose: these tests are about that very action (what a fetch
+    keeps and acknowledges when it is killed or interrupted), run as its cron runs it."""
     code = textwrap.dedent(
         f"""
         import os, signal
         Server = type(env["fetchmail.server"])
         {textwrap.indent(textwrap.dedent(patch), "        ").strip()}
+        # By hand on purpose: the fetch is the action under test.
         env["fetchmail.server"].browse({server_id}).fetch_mail(raise_exception=False)
         env.cr.commit()
         print("FETCHED")
@@ -211,6 +214,7 @@ def test_two_odoo_processes_fetching_at_once(odoo, bench, mailbox):
             time.sleep(1)
             return route(self, fetched)
         Server._catcher_journal_and_route = slow_route
+        # By hand on purpose: two fetches of one mailbox at once are this test's subject.
         env["fetchmail.server"].browse({setup["server"]}).fetch_mail(raise_exception=False)
         env.cr.commit()
         """
@@ -226,7 +230,9 @@ def test_two_odoo_processes_fetching_at_once(odoo, bench, mailbox):
 
 def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
     """A fetch and two route crons, as on three cron workers: the batch is routed by all
-    three, each mail once."""
+    three, each mail once. The fetch and the route cron's method are run by hand on
+    purpose, each in a process of its own: how they share one batch is this test's
+    subject, and it needs them to run at the same time."""
     setup = make_server(odoo, bench, mailbox, 30, catcher_batch_size=30)
     replies = deliver_replies(bench, mailbox, setup)
     server_id = setup["server"]
@@ -235,9 +241,9 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
         import time
         Journal = type(env["mail.catcher.message"])
         route, route_claimed = Journal._route, Journal._route_claimed
-        def slow_route(self, own_addresses):
+        def slow_route(self, chunk):
             time.sleep(0.5)  # routing that takes long enough for the others to join
-            return route(self, own_addresses)
+            return route(self, chunk)
         settled = []
         def counted_route_claimed(self):
             result = route_claimed(self)
@@ -248,6 +254,7 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
     )
     fetcher = odoo.spawn_python(
         slow_routes
+        # The fetch cron's action, by hand: it shares its batch with the route crons below.
         + f"env['fetchmail.server'].browse({setup['server']}).fetch_mail()\nenv.cr.commit()\n"
         + "print('SETTLED', len(set(settled)))\n"
     )
@@ -261,6 +268,7 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
             return journal.search_count(this_server) == 30 and not journal.search_count(received)
         started = time.monotonic()
         while time.monotonic() - started < 120 and not batch_done():
+            # The route cron's own method, as its cron worker runs it (the test's subject).
             journal._cron_route_received(time_budget=5)
             env.cr.commit()
             time.sleep(0.2)

@@ -114,10 +114,10 @@ def test_a_mail_that_kills_its_worker_is_set_aside_and_the_others_routed(odoo, b
     kill = f"""
     Journal = type(env["mail.catcher.message"])
     route = Journal._route
-    def deadly_route(self, own_addresses):
+    def deadly_route(self, chunk):
         if self.message_id == {killer["Message-ID"]!r}:
             os.kill(os.getpid(), signal.SIGKILL)
-        return route(self, own_addresses)
+        return route(self, chunk)
     Journal._route = deadly_route
     """
     for _run in range(2):

@@ -1,6 +1,6 @@
 from unittest import TestCase
 
-from lib.chunk_memo import ChunkMemo
+from lib.chunk_memo import ChunkMemo, values_searched
 
 
 class TestChunkMemo(TestCase):
@@ -37,3 +37,11 @@ class TestChunkMemo(TestCase):
 
     def test_each_chunk_has_its_own_token(self):
         self.assertNotEqual(ChunkMemo([]).token, ChunkMemo([]).token)
+
+
+def test_only_a_search_by_one_field_alone_is_answered():
+    assert values_searched([("message_id", "in", ["<a@x>"])], "message_id") == ["<a@x>"]
+    assert values_searched([("message_id", "=", "<a@x>")], "message_id") is None
+    assert values_searched([("model", "in", ["res.partner"])], "message_id") is None
+    two = [("message_id", "in", ["<a@x>"]), ("model", "=", "res.partner")]
+    assert values_searched(two, "message_id") is None
