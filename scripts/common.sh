@@ -9,7 +9,7 @@ VENV=${MAIL_CATCHER_VENV:-$STATE/venv-$(cat "$REPO/requirements.txt" "$REPO"/req
 # Odoo finds an addon by its folder name: each clone gets a folder with a link named
 # mail_catcher to it.
 ADDONS=$STATE/addons-$(echo -n "$REPO" | sha1sum | cut -c1-12)
-DEBIAN_PACKAGES=(postgresql dovecot-imapd dovecot-pop3d dovecot-lmtpd wkhtmltopdf chromium)
+DEBIAN_PACKAGES=(postgresql dovecot-imapd dovecot-pop3d dovecot-lmtpd mailutils-imap4d wkhtmltopdf chromium)
 
 die() {
     echo "error: $*" >&2

@@ -5,6 +5,7 @@ import email.utils
 import imaplib
 import json
 import poplib
+import re
 import shutil
 import smtplib
 import subprocess
@@ -264,4 +265,157 @@ def test_cli_start_stop_round_trip():
     for key in ("imap_port", "pop3_port", "lmtp_port", "smtp_port"):
         assert not bench_module.port_open(info[key]), key
     run_cli("stop", "--dir", str(bench_dir))  # idempotent
+    shutil.rmtree(bench_dir)
+
+
+# -- the second IMAP server, and folders ------------------------------------------------------
+
+IMAP2_CATCHER = f"mailcatcher@{bench_module.IMAP2_DOMAIN}"
+
+
+def list_folders(conn: imaplib.IMAP4, *args: str) -> dict[str, tuple[str, str]]:
+    """LIST's answer as {name: (attributes, separator)}, names as on the wire, unquoted;
+    `args` are LIST's own (imaplib's list() cannot send LIST (SPECIAL-USE) "" "*")."""
+    typ, data = conn._simple_command("LIST", *(args or ('""', '"*"')))
+    assert typ == "OK", data
+    _, lines = conn._untagged_response(typ, data, "LIST")
+    folders = {}
+    for line in lines:
+        attrs, separator, name = re.match(rb'\(([^)]*)\) ("[^"]*"|NIL) (.+)', line).groups()
+        folders[name.decode().strip('"')] = (attrs.decode(), separator.decode().strip('"'))
+    return folders
+
+
+def test_imap2_server_runs_and_takes_address_logins(bench):
+    assert bench.info["imap2_kind"] == "mailutils-imap4d"
+    assert bench_module.pid_alive(bench.info["imap2_pid"], "imap4d")
+    assert bench.info["imap2_port"] not in (bench.info["imap_port"], bench.info["pop3_port"])
+
+    bench.imap2(IMAP2_CATCHER).logout()  # makes the account
+    conn = imaplib.IMAP4(bench.info["host"], bench.info["imap2_port"], timeout=10)
+    try:
+        conn.login(IMAP2_CATCHER, bench.info["password"])
+        capabilities = conn.capability()[1][0].split()
+        # What Odoo must do without: imap4d lacks MOVE, UIDPLUS and SPECIAL-USE.
+        assert b"IDLE" in capabilities
+        assert not {b"MOVE", b"UIDPLUS", b"SPECIAL-USE"} & set(capabilities)
+        assert conn.namespace()[1] == [b'(("" "/")) NIL NIL']
+    finally:
+        conn.logout()
+
+    conn = imaplib.IMAP4(bench.info["host"], bench.info["imap2_port"], timeout=10)
+    try:
+        with pytest.raises(imaplib.IMAP4.error):
+            conn.login(IMAP2_CATCHER, "not-" + bench.info["password"])
+    finally:
+        conn.logout()
+
+
+def test_smtp_delivers_second_domain_to_imap2(bench):
+    subject = f"second {uuid.uuid4().hex}"
+    mail = make_mail("mailcatcher+x@second.test", subject)
+    bench.deliver(mail, "mailcatcher+x@second.test")
+
+    [received] = bench.wait_for_messages(IMAP2_CATCHER, predicate=with_subject(subject))
+    assert received["Message-ID"] == mail["Message-ID"]
+    # As Dovecot's LMTP adds them: Odoo routes replies by Delivered-To.
+    assert received["Delivered-To"] == "mailcatcher+x@second.test"
+    assert received["Return-Path"] == "<alice@company.test>"
+    assert "to=mailcatcher+x@second.test" in (bench.dir / "smtp.log").read_text()
+    conn = bench.imap(IMAP2_CATCHER)  # Dovecot takes any login, but got nothing
+    try:
+        assert conn.select("INBOX", readonly=True)[1] == [b"0"]
+    finally:
+        conn.logout()
+
+    # What the catcher does with a mail, as on any IMAP4rev1 server.
+    conn = bench.imap2(IMAP2_CATCHER)
+    try:
+        assert conn.create("Done")[0] == "OK"
+        conn.select("INBOX")
+        _, data = conn.uid("SEARCH", None, "UNSEEN")
+        uids = data[0].split()
+        assert uids
+        _, data = conn.uid("FETCH", uids[-1], "(BODY.PEEK[])")
+        assert mail["Message-ID"].encode() in data[0][1]
+        assert conn.uid("COPY", uids[-1], "Done")[0] == "OK"
+        assert conn.uid("STORE", uids[-1], "+FLAGS", r"(\Seen \Deleted)")[0] == "OK"
+        assert conn.expunge()[0] == "OK"
+    finally:
+        conn.logout()
+    assert subject not in [m["Subject"] for m in bench.messages(IMAP2_CATCHER)]
+    assert subject in [m["Subject"] for m in bench.messages(IMAP2_CATCHER, "Done")]
+
+
+def test_append_into_dovecot_junk(bench):
+    subject = f"spam {uuid.uuid4().hex}"
+    bench.append(CATCHER, make_mail(CATCHER, subject), "Junk", flags=[r"\Seen"])
+
+    [filed] = bench.wait_for_messages(CATCHER, folder="Junk", predicate=with_subject(subject))
+    assert filed["Message-ID"]
+    assert subject not in [m["Subject"] for m in bench.messages(CATCHER)]
+    conn = bench.imap(CATCHER)
+    try:
+        folders = list_folders(conn)
+        assert r"\Junk" in folders["Junk"][0]
+        assert r"\Trash" in folders["Trash"][0] and r"\Sent" in folders["Sent"][0]
+        assert folders["INBOX"][1] == "."  # Debian-like Maildir++
+        special = list_folders(conn, "(SPECIAL-USE)", '""', '"*"')
+        assert special["Junk"][0] == r"\Junk"
+        conn.select("Junk", readonly=True)
+        _, data = conn.search(None, "SEEN", "SUBJECT", f'"{subject}"')
+        assert data[0].split(), "append must set the flags it is given"
+    finally:
+        conn.logout()
+
+
+@pytest.mark.parametrize("user", [CATCHER, IMAP2_CATCHER], ids=["dovecot", "imap4d"])
+def test_append_makes_folder_with_spaces(bench, user):
+    subject = f"junk email {uuid.uuid4().hex}"
+    bench.append(user, make_mail(user, subject), "Junk Email", flags=[r"\Seen"])
+    assert bench.wait_for_messages(user, folder="Junk Email", predicate=with_subject(subject))
+    conn = bench.connect(user)
+    try:
+        conn.select('"Junk Email"', readonly=True)
+        _, data = conn.search(None, "SEEN")
+        assert data[0].split()
+    finally:
+        conn.logout()
+    bench.clear(user, "Junk Email")
+    assert bench.messages(user, "Junk Email") == []
+
+
+@pytest.mark.parametrize("user", [CATCHER, IMAP2_CATCHER], ids=["dovecot", "imap4d"])
+def test_create_modified_utf7_folder(bench, user):
+    folder = f"Trait&AOk-s {uuid.uuid4().hex[:6]}"  # "Traités …"
+    conn = bench.connect(user)
+    try:
+        separator = list_folders(conn, '""', '""')[""][1]
+        child = f"{folder}{separator}Ann&AOk-e"
+        assert conn.create(bench_module.quote_mailbox(folder))[0] == "OK"
+        assert conn.create(bench_module.quote_mailbox(child))[0] == "OK"
+        folders = list_folders(conn, '""', '"*"')
+        assert folder in folders and child in folders
+    finally:
+        conn.logout()
+
+    subject = f"filed {uuid.uuid4().hex}"
+    bench.append(user, make_mail(user, subject), child)
+    [filed] = bench.messages(user, child)
+    assert filed["Subject"] == subject
+
+
+def test_cli_stop_stops_imap2():
+    bench_dir = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    info = json.loads(run_cli("start", "--dir", str(bench_dir)).stdout)
+    try:
+        assert bench_module.pid_alive(info["imap2_pid"], "imap4d")
+        attached = bench_module.Bench.load(bench_dir / "bench.json")
+        attached.deliver(make_mail(IMAP2_CATCHER, "via cli"), IMAP2_CATCHER)
+        [received] = attached.wait_for_messages(IMAP2_CATCHER, timeout=15)
+        assert received["Subject"] == "via cli"
+    finally:
+        run_cli("stop", "--dir", str(bench_dir))
+    assert not bench_module.pid_alive(info["imap2_pid"])
+    assert not bench_module.port_open(info["imap2_port"])
     shutil.rmtree(bench_dir)
