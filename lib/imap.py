@@ -54,8 +54,3 @@ def parse_fetch(data):
         if match:
             mails[int(match.group(1))] = raw
     return mails
-
-
-def quote_mailbox(name):
-    """A mailbox name as an IMAP quoted string (names may hold spaces)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -4,7 +4,8 @@ from email import message_from_bytes
 from email.policy import SMTP
 from unittest import TestCase
 
-from lib.imap import batches, new_uids, parse_fetch, quote_mailbox, search_criteria, uid_set
+from lib.imap import batches, new_uids, parse_fetch, search_criteria, uid_set
+from lib.imap_folders import quote
 from lib.mail_identity import describe
 from lib.mime import replace_unknown_charsets
 
@@ -41,7 +42,7 @@ class TestImapHelpers(TestCase):
         self.assertEqual(parse_fetch(data), {41: b"mail1", 43: b"mail3"})
 
     def test_mailbox_names_are_quoted(self):
-        self.assertEqual(quote_mailbox('Odoo/Done "x"'), '"Odoo/Done \\"x\\""')
+        self.assertEqual(quote('Odoo/Done "x"'), '"Odoo/Done \\"x\\""')
 
 
 class TestMailIdentity(TestCase):
