@@ -26,7 +26,6 @@ from odoo.cli.server import report_configuration
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
-from ..lib.imap import quote_mailbox
 from ..lib.imap_idle import (
     IDLE_RENEW_SECONDS,
     NOOP_POLL_SECONDS,
@@ -35,6 +34,7 @@ from ..lib.imap_idle import (
     raw_connection,
     supports_idle,
 )
+from ..lib.mailbox import ImapMailbox
 
 _logger = logging.getLogger(__name__)
 
@@ -239,9 +239,8 @@ class MailboxWatcher(threading.Thread):
             folder = server.imap_folder
         try:
             # Read-only (EXAMINE): watching must not change the flags the fetch relies on.
-            typ, data = connection.select(quote_mailbox(folder), readonly=True)
-            if typ != "OK":
-                raise connection.error(f"cannot open the folder {folder}: {data!r}")
+            if not ImapMailbox(connection).open(folder, readonly=True):
+                raise connection.error(f"cannot open the folder {folder}")
         except Exception:
             self.logout(connection)
             raise

@@ -36,7 +36,10 @@ def classify_connection_error(error):
         return LOGIN
     if isinstance(error, ssl.SSLError):
         return TLS
-    if isinstance(error, (socket.gaierror, UnicodeError)):
+    if isinstance(error, socket.gaierror) or (
+        # A host name that cannot be encoded; other encoding errors are not about the host.
+        isinstance(error, UnicodeError) and "idna" in str(error)
+    ):
         return HOST
     if isinstance(error, (socket.timeout, TimeoutError)):
         return TIMEOUT

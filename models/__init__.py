@@ -2,6 +2,9 @@ from . import base
 from . import mail_catcher_chunk_source
 from . import mail_alias
 from . import mail_catcher_message
+from . import mail_catcher_server_health
+from . import mail_catcher_server_settings
+from . import mail_catcher_server_start
 from . import fetchmail_server
 from . import ir_config_parameter
 from . import ir_mail_server

@@ -7,8 +7,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import mail_servers
+from ..lib.mailbox import FolderRefused
 from ..lib.providers import PRESETS, USUAL_PORTS
-from ..models.fetchmail_server import FIRST_FETCH
+from ..models.mail_catcher_server_settings import FIRST_FETCH
 from ..routing.round_trip import TEST_HEADER, test_signature
 
 PROVIDERS = [
@@ -79,6 +80,13 @@ class MailCatcherSetup(models.TransientModel):
         help="The mailbox may already hold years of mail. Only new mails: what is in it now "
         "stays there, unread; nothing old is posted, nobody is notified. Mails received since "
         "a date (IMAP only): those are fetched and routed too.",
+    )
+    read_junk = fields.Boolean(
+        string="Read the Junk Folder",
+        default=True,
+        help="Providers' spam filters sometimes file a customer's reply as spam. With this, "
+        "the provider's Junk or Spam folder is read too: a reply there reaches its document "
+        "when it carries its reply token or reply headers; the rest is recorded as spam.",
     )
     import_since = fields.Date(
         string="Received Since",
@@ -156,7 +164,9 @@ class MailCatcherSetup(models.TransientModel):
         # A new mailbox (or a new choice): where fetching starts is recorded now, with one
         # more login, so that the round trip's mail and the first replies are new mail.
         try:
-            server._catcher_start()
+            server._catcher_start(find_junk=self.read_junk and self.incoming_type == "imap")
+        except FolderRefused as refused:
+            raise UserError(server._catcher_folder_refused(refused)) from refused
         except Exception as error:
             raise UserError(self._explain("incoming", error)) from error
         self._set_catcher(server)

@@ -57,8 +57,8 @@ def fetch(odoo, server_id, patch="", expect_success=True):
     keeps and acknowledges when it is killed or interrupted), run as its cron runs it."""
     code = textwrap.dedent(
         f"""
-        import os, signal
-        Server = type(env["fetchmail.server"])
+        import os, signal, time
+        from odoo.addons.mail_catcher.lib import seams
         {textwrap.indent(textwrap.dedent(patch), "        ").strip()}
         # By hand on purpose: the fetch is the action under test.
         env["fetchmail.server"].browse({server_id}).fetch_mail(raise_exception=False)
@@ -136,7 +136,7 @@ def test_crash_between_routing_and_acknowledgement(odoo, bench, mailbox):
     crashed = fetch(
         odoo,
         setup["server"],
-        patch="Server._imap_acknowledge = lambda *a: os.kill(os.getpid(), signal.SIGKILL)",
+        patch="seams.at(seams.ROUTED, lambda: os.kill(os.getpid(), signal.SIGKILL))",
         expect_success=False,
     )
     assert crashed.returncode == -9
@@ -154,13 +154,7 @@ def test_crash_between_acknowledgement_and_commit(odoo, bench, mailbox):
     crashed = fetch(
         odoo,
         setup["server"],
-        patch="""
-        acknowledge = Server._imap_acknowledge
-        def acknowledge_then_die(self, *args):
-            acknowledge(self, *args)
-            os.kill(os.getpid(), signal.SIGKILL)
-        Server._imap_acknowledge = acknowledge_then_die
-        """,
+        patch="seams.at(seams.ACKNOWLEDGED, lambda: os.kill(os.getpid(), signal.SIGKILL))",
         expect_success=False,
     )
     assert crashed.returncode == -9
@@ -182,11 +176,9 @@ def test_dovecot_stopped_in_the_middle_of_a_run(odoo, bench, mailbox):
         import sys
         sys.path.insert(0, {str(REPO / "scripts")!r})
         import bench
-        acknowledge = Server._imap_acknowledge
-        def acknowledge_then_stop_dovecot(self, *args):
-            acknowledge(self, *args)
-            bench.Bench.load({str(bench_json)!r}).stop_dovecot()
-        Server._imap_acknowledge = acknowledge_then_stop_dovecot
+        seams.at(
+            seams.ACKNOWLEDGED, lambda: bench.Bench.load({str(bench_json)!r}).stop_dovecot()
+        )
         """,
     )
     try:
@@ -208,12 +200,8 @@ def test_two_odoo_processes_fetching_at_once(odoo, bench, mailbox):
     slow = textwrap.dedent(
         f"""
         import time
-        Server = type(env["fetchmail.server"])
-        route = Server._catcher_journal_and_route
-        def slow_route(self, fetched):
-            time.sleep(1)
-            return route(self, fetched)
-        Server._catcher_journal_and_route = slow_route
+        from odoo.addons.mail_catcher.lib import seams
+        seams.at(seams.FETCHED, lambda: time.sleep(1))
         # By hand on purpose: two fetches of one mailbox at once are this test's subject.
         env["fetchmail.server"].browse({setup["server"]}).fetch_mail(raise_exception=False)
         env.cr.commit()
@@ -239,17 +227,18 @@ def test_free_workers_share_the_routing_of_a_batch(odoo, bench, mailbox):
     slow_routes = textwrap.dedent(
         f"""
         import time
+        from odoo.addons.mail_catcher.lib import seams
+        # Routing that takes long enough for the others to join.
+        seams.at(seams.ROUTING, lambda entry: time.sleep(0.5))
         Journal = type(env["mail.catcher.message"])
-        route, route_claimed = Journal._route, Journal._route_claimed
-        def slow_route(self, chunk):
-            time.sleep(0.5)  # routing that takes long enough for the others to join
-            return route(self, chunk)
+        route_claimed = Journal._route_claimed
         settled = []
         def counted_route_claimed(self):
             result = route_claimed(self)
             settled.extend(result.filtered(lambda entry: entry.server_id.id == {server_id}).ids)
             return result
-        Journal._route, Journal._route_claimed = slow_route, counted_route_claimed
+        # Not a fault but a count: which entries this process settled.
+        Journal._route_claimed = counted_route_claimed
         """
     )
     fetcher = odoo.spawn_python(
@@ -383,14 +372,7 @@ def test_a_backlog_drains_over_runs_within_the_time_budget(odoo, bench, mailbox)
     setup = make_server(odoo, bench, mailbox, 8, catcher_batch_size=2, catcher_time_budget=1)
     replies = deliver_replies(bench, mailbox, setup)
     # Each batch takes over a second here, so a run takes two batches at the most.
-    slow = """
-    import time
-    route = Server._catcher_journal_and_route
-    def slow_route(self, fetched):
-        time.sleep(1.1)
-        return route(self, fetched)
-    Server._catcher_journal_and_route = slow_route
-    """
+    slow = "seams.at(seams.FETCHED, lambda: time.sleep(1.1))"
     backlogs = []
     for _run in range(8):
         fetch(odoo, setup["server"], patch=slow)

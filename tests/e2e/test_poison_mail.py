@@ -112,13 +112,10 @@ def test_a_mail_that_kills_its_worker_is_set_aside_and_the_others_routed(odoo, b
     append(bench, mailbox, [reply.as_bytes() for reply in replies])
     # The worker dies (SIGKILL) whenever it routes that one mail, as under an OOM killer.
     kill = f"""
-    Journal = type(env["mail.catcher.message"])
-    route = Journal._route
-    def deadly_route(self, chunk):
-        if self.message_id == {killer["Message-ID"]!r}:
+    def kill_on(entry):
+        if entry.message_id == {killer["Message-ID"]!r}:
             os.kill(os.getpid(), signal.SIGKILL)
-        return route(self, chunk)
-    Journal._route = deadly_route
+    seams.at(seams.ROUTING, kill_on)
     """
     for _run in range(2):
         died = fetch(odoo, setup["server"], patch=kill, expect_success=False)
