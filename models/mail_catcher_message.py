@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
+from ..lib import seams
 from ..lib.cron_time import cron_budget
 from ..lib.mail_identity import describe, storable
 from ..lib.mime import forget_parsed_headers, parse_mail, repair_structure
@@ -47,6 +48,7 @@ KINDS = [
     ("loop", "Loop"),
     ("duplicate", "Duplicate"),
     ("test", "Test"),
+    ("spam", "Spam"),
 ]
 MATCHED_BY = [
     ("token", "Reply Token"),
@@ -434,6 +436,7 @@ class MailCatcherMessage(models.Model):
     def _route(self, chunk):
         """Run the mail through the routing rules, in order: the first that decides
         wins, and its outcome is applied. Returns the message posted, if any."""
+        seams.reached(seams.ROUTING, entry=self)
         # Whoever this posts notifies gets the mail at once, from a cron as from a request.
         mail = IncomingMail(self.with_context(**SEND_PROMPTLY), chunk)
         outcome = next(filter(None, (rule(mail) for rule in RULES)))

@@ -10,6 +10,7 @@ from .over_limits import past_server_limits
 from .reply_headers import reply_headers_or_alias
 from .reply_token import signed_token_in_recipients
 from .sent_by_odoo import sent_by_odoo
+from .spam import answer_or_spam
 from .round_trip import setup_round_trip
 from .subject import document_named_in_subject
 from .unmatched import nothing_matched
@@ -23,6 +24,7 @@ RULES = (
     sent_by_odoo,
     delivery_report,
     # Where it goes.
+    answer_or_spam,
     signed_token_in_recipients,
     reply_headers_or_alias,
     document_named_in_subject,

@@ -49,6 +49,14 @@ class IncomingMail:
         return bool(verdict) and verdict != "pass"
 
     @cached_property
+    def filed_as_spam(self):
+        """The provider's filter took it for spam: it was read from the server's Junk folder,
+        or its provider marked it `X-Spam-Flag: YES` (SpamAssassin's header)."""
+        junk = self.server.catcher_junk_folder
+        flagged = str(self.message.get("X-Spam-Flag", "")).strip().upper() == "YES"
+        return flagged or bool(junk and self.entry.folder == junk)
+
+    @cached_property
     def catcher_company(self):
         """The company whose catcher this server is; None for any other incoming server
         (an alias mailbox), on which only Odoo's own matching applies."""

@@ -7,6 +7,7 @@ from . import test_health
 from . import test_imap_idle
 from . import test_journal
 from . import test_journal_views
+from . import test_mailbox_folders
 from . import test_poison_mail
 from . import test_quoted_replies
 from . import test_reply_to
