@@ -32,12 +32,13 @@ def new_uids(search_data, last_uid):
 
 
 def search_criteria(last_uid, since=None):
-    """`UID SEARCH` criteria for the mails after last_uid, received on or after the date
-    `since` when given (SINCE compares the server's arrival date, by day)."""
-    criteria = f"UID {last_uid + 1}:*"
+    """`UID SEARCH` criteria for the mails after last_uid (every mail when it is None),
+    received on or after the date `since` when given (SINCE compares the server's arrival
+    date, by day)."""
+    criteria = ["ALL" if last_uid is None else f"UID {last_uid + 1}:*"]
     if since:
-        criteria += f" SINCE {since.day}-{_MONTHS[since.month - 1]}-{since.year}"
-    return criteria
+        criteria.append(f"SINCE {since.day}-{_MONTHS[since.month - 1]}-{since.year}")
+    return " ".join(criteria)
 
 
 def parse_fetch(data):

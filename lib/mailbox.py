@@ -32,10 +32,12 @@ class FolderRefused(Exception):
 
 @dataclass(frozen=True)
 class FolderState:
-    """A selected folder: its UIDVALIDITY and how many mails it holds."""
+    """A selected folder: its UIDVALIDITY, how many mails it holds, and the UID its next
+    mail will get (None where the server does not say)."""
 
     uidvalidity: str
     count: int
+    uidnext: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class ImapMailbox:
         _status, data = self.imap.capability()
         self.capabilities = frozenset(_answer(data).upper().split())
         self.separator = self._separator()
+        self.selected = None
+        # Whether `UID SEARCH UID n:*` can be trusted, once known (see new_mails).
+        self._searches_uid_ranges = None
 
     def _separator(self):
         status, data = self.imap.list('""', '""')
@@ -107,19 +112,35 @@ class ImapMailbox:
         if status != "OK":
             return None
         uidvalidity = self.imap.response("UIDVALIDITY")[1][0]
-        return FolderState(uidvalidity.decode(), int(data[-1] or 0))
+        uidnext = self.imap.response("UIDNEXT")[1][0]
+        self.selected = FolderState(
+            uidvalidity.decode(), int(data[-1] or 0), int(uidnext) if uidnext else None
+        )
+        return self.selected
 
     # Fetching ----------------------------------------------------------------------------
 
     def highest_uid(self):
-        """The highest UID of the selected folder (0 when empty): where "only new mails"
-        starts."""
-        _status, data = self.imap.uid("SEARCH", None, "UID *")
+        """The UID below which every mail of the selected folder is there now (0 when
+        empty): where "only new mails" starts. UIDNEXT less one, as SELECT says it; else
+        the highest UID found."""
+        if self.selected.uidnext:
+            return self.selected.uidnext - 1
+        _status, data = self.imap.uid("SEARCH", None, "ALL")
         return max(new_uids(data, 0), default=0)
 
     def new_mails(self, last_uid, since=None):
-        """The UIDs above `last_uid` in the selected folder, received on or after `since`."""
-        _status, data = self.imap.uid("SEARCH", None, search_criteria(last_uid, since))
+        """The UIDs above `last_uid` in the selected folder, received on or after `since`.
+        Searched by UID range where the server answers such a search as RFC 3501 says, with
+        at least the highest UID of a folder that holds mail; else (GNU imap4d answers
+        nothing) every UID is searched and the new ones kept here."""
+        if not self.selected.count:
+            return []
+        if self._searches_uid_ranges is None:
+            _status, data = self.imap.uid("SEARCH", None, search_criteria(0))
+            self._searches_uid_ranges = bool(new_uids(data, 0))
+        criteria = search_criteria(last_uid if self._searches_uid_ranges else None, since)
+        _status, data = self.imap.uid("SEARCH", None, criteria)
         return new_uids(data, last_uid)
 
     def fetch(self, uids):

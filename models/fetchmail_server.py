@@ -209,26 +209,30 @@ class FetchmailServer(models.Model):
         return done, remaining
 
     def _catcher_fetch_imap(self, mailbox, deadline):
-        """The main folder, then the Junk folder: the new mails of each are counted
-        before any is fetched, so that the backlog shown is the whole one."""
+        """The main folder, then the Junk folder, each listed and fetched within one
+        selection of it: GNU imap4d numbers a folder's newest mails anew when it is
+        selected again."""
         # Confirmed without a login here, the mailbox changed since, or a Junk folder
         # chosen since: fetching starts now where it had not started.
         self._catcher_start_imap(mailbox)
-        waiting = [(folder, self._catcher_new_mails(mailbox, folder)) for folder in FOLDERS]
-        total = sum(len(uids) for _folder, uids in waiting)
-        self._catcher_fetch_begins(total)
-        done = 0
-        for folder, uids in waiting:
+        done = remaining = 0
+        for folder in FOLDERS:
+            uids = self._catcher_new_mails(mailbox, folder)
+            self._catcher_fetch_begins(remaining + len(uids))
+            fetched = 0
             if uids and (not done or time.monotonic() < deadline):
-                done += self._catcher_fetch_folder(mailbox, folder, uids, deadline, total - done)
-        return done, total - done
+                fetched = self._catcher_fetch_folder(mailbox, folder, uids, deadline, remaining)
+            done += fetched
+            remaining += len(uids) - fetched
+        return done, remaining
 
     def _catcher_new_mails(self, mailbox, folder):
-        """The UIDs to fetch in one of FOLDERS; none where it is not set or not there."""
+        """Select one of FOLDERS: the UIDs to fetch there; none where it is not set or
+        not there."""
         name_field, uidvalidity_field, last_uid_field = folder
         if not self[name_field]:
             return []
-        state = mailbox.open(self[name_field], readonly=True)
+        state = mailbox.open(self[name_field])
         if name_field == "imap_folder" and not state:
             raise UserError(
                 self.env._("The folder %(folder)s cannot be opened.", folder=self.imap_folder)
@@ -241,9 +245,10 @@ class FetchmailServer(models.Model):
             self.write({uidvalidity_field: state.uidvalidity, last_uid_field: "0"})
         return mailbox.new_mails(int(self[last_uid_field]), self._catcher_since())
 
-    def _catcher_fetch_folder(self, mailbox, folder, uids, deadline, backlog):
+    def _catcher_fetch_folder(self, mailbox, folder, uids, deadline, left_before):
+        """Fetch, journal, route and acknowledge the selected folder's `uids`, batch by
+        batch, within the deadline; `left_before`: what earlier folders left."""
         name_field, uidvalidity_field, last_uid_field = folder
-        mailbox.open(self[name_field])
         done = 0
         for batch in batches(uids, self.catcher_batch_size):
             if done and time.monotonic() > deadline:
@@ -265,7 +270,8 @@ class FetchmailServer(models.Model):
             self._catcher_acknowledge(mailbox, [item["uid"] for item in fetched], entries)
             seams.reached(seams.ACKNOWLEDGED)
             done += len(batch)
-            self.write({last_uid_field: str(batch[-1]), "catcher_backlog": backlog - done})
+            backlog = left_before + len(uids) - done
+            self.write({last_uid_field: str(batch[-1]), "catcher_backlog": backlog})
             self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: UIDs done
         return done
 

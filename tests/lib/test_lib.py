@@ -30,6 +30,7 @@ class TestImapHelpers(TestCase):
     def test_search_criteria_name_the_month_in_english(self):
         self.assertEqual(search_criteria(12), "UID 13:*")
         self.assertEqual(search_criteria(0, date(2026, 3, 5)), "UID 1:* SINCE 5-Mar-2026")
+        self.assertEqual(search_criteria(None, date(2026, 3, 5)), "ALL SINCE 5-Mar-2026")
 
     def test_fetch_answer_is_parsed_whatever_the_order(self):
         data = [
