@@ -27,7 +27,7 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..lib.imap_idle import (
-    IDLE_RENEW_SECONDS,
+    AFTER_IDLING,
     NOOP_POLL_SECONDS,
     idle,
     poll_with_noop,
@@ -43,6 +43,10 @@ RELOAD_SECONDS = 5 * 60
 BACKOFF_FIRST_SECONDS = 2
 BACKOFF_MAX_SECONDS = 5 * 60
 STABLE_SECONDS = 60
+# Each IDLE is ended and renewed after a minute: a server whose IDLE stays silent, and
+# tells of new mail only once the IDLE ends (GNU imap4d), is found out within a minute,
+# and watched with NOOP from then on.
+IDLE_CHECK_SECONDS = 60
 # The settings whose change needs a new connection.
 CONNECTION_FIELDS = ("server_type", "server", "port", "is_ssl", "user", "password", "imap_folder")
 
@@ -259,8 +263,16 @@ class MailboxWatcher(threading.Thread):
         self.trigger("watching started")
         wait = idle if use_idle else poll_with_noop
         while not self.stopping.is_set() and not self.watch.stopping.is_set():
-            if wait(connection, IDLE_RENEW_SECONDS, interrupt=self._wakeup_read):
+            announced = wait(connection, IDLE_CHECK_SECONDS, interrupt=self._wakeup_read)
+            if announced:
                 self.trigger("new mail")
+            if announced == AFTER_IDLING:
+                _logger.info(
+                    "%s announces new mail only once an IDLE ends: a NOOP every %gs instead",
+                    self.server_name,
+                    NOOP_POLL_SECONDS,
+                )
+                wait = poll_with_noop
 
     def trigger(self, reason):
         self.watch.trigger_fetch()

@@ -17,6 +17,10 @@ import time
 IDLE_RENEW_SECONDS = 10 * 60
 # Servers without IDLE: a NOOP every few seconds makes them announce what arrived.
 NOOP_POLL_SECONDS = 5.0
+# How `idle` learnt of new mail: announced while idling, as RFC 2177 means it, or only
+# once the IDLE was ended (GNU imap4d looks at its mailbox only then: its IDLE is silent).
+WHILE_IDLING = "while idling"
+AFTER_IDLING = "after idling"
 # How long the server may take to answer IDLE or DONE before the connection is
 # considered dead, when the socket itself has no timeout.
 ANSWER_TIMEOUT_SECONDS = 60.0
@@ -52,16 +56,18 @@ def announces_new_mail(line):
 def idle(connection, timeout, interrupt=None):
     """Wait until the server announces new mail in the selected mailbox, or `timeout`
     seconds pass, or `interrupt` (anything with a fileno(), or a file descriptor)
-    becomes readable. Returns True when new mail was announced. One IDLE command per
-    IDLE_RENEW_SECONDS at most; on return the connection is out of IDLE and usable for
-    other commands. Connection failures raise imaplib's errors or OSError."""
+    becomes readable. Returns WHILE_IDLING or AFTER_IDLING when new mail was announced,
+    else None. One IDLE command per IDLE_RENEW_SECONDS at most; on return the connection
+    is out of IDLE and usable for other commands. Connection failures raise imaplib's
+    errors or OSError."""
     deadline = time.monotonic() + max(timeout, 0)
     while True:
         remaining = deadline - time.monotonic()
-        if _idle_once(connection, min(remaining, IDLE_RENEW_SECONDS), interrupt):
-            return True
+        announced = _idle_once(connection, min(remaining, IDLE_RENEW_SECONDS), interrupt)
+        if announced:
+            return announced
         if deadline - time.monotonic() <= 0 or _is_readable(interrupt):
-            return False
+            return None
 
 
 def poll_with_noop(connection, timeout, interrupt=None, interval=NOOP_POLL_SECONDS):
@@ -91,6 +97,7 @@ def _idle_once(connection, timeout, interrupt):
         # Without a timeout, a server that died silently would block the reads forever.
         sock.settimeout(ANSWER_TIMEOUT_SECONDS)
     tag = conn._new_tag()
+    announced = None
     try:
         conn.send(tag + b" IDLE\r\n")
         new_mail = False
@@ -116,17 +123,21 @@ def _idle_once(connection, timeout, interrupt):
             if line.startswith(tag + b" "):
                 # The server ended the IDLE itself (RFC 2177 allows it): nothing to DONE.
                 _check_completion(conn, tag, line)
-                return new_mail
+                return WHILE_IDLING if new_mail else None
             new_mail = _check_untagged(conn, line)
+        if new_mail:
+            announced = WHILE_IDLING
 
         conn.send(b"DONE\r\n")
         while True:
             line = conn._get_line()
             if line.startswith(tag + b" "):
                 _check_completion(conn, tag, line)
-                return new_mail
-            # Mail may be announced between our DONE and the server reading it.
-            new_mail = _check_untagged(conn, line) or new_mail
+                return announced
+            # Mail may be announced between our DONE and the server reading it, or only
+            # then, by a server whose IDLE is silent.
+            if _check_untagged(conn, line) and not announced:
+                announced = AFTER_IDLING
     finally:
         conn.tagged_commands.pop(tag, None)
         if saved_timeout is None:
