@@ -53,6 +53,7 @@ IMAP4D = "/usr/sbin/imap4d"
 # The implementation behind the second IMAP server, and the domain whose mail it holds.
 IMAP2_KIND = "mailutils-imap4d"
 IMAP2_DOMAIN = "second.test"
+IMAP2_PREFIX = "imap4d-"
 DEFAULT_PASSWORD = "bench"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -287,8 +288,11 @@ def quote_mailbox(name: str) -> str:
 
 
 def on_imap2(address: str) -> bool:
-    """Whether the address's mailbox lives on the second IMAP server rather than Dovecot."""
-    return address.rpartition("@")[2].lower() == IMAP2_DOMAIN
+    """Whether the address's mailbox lives on the second IMAP server rather than Dovecot:
+    any address of its domain, and any address whose local part starts with `imap4d-` (a
+    company's catcher must be in the company's own domain)."""
+    local, _at, domain = address.lower().rpartition("@")
+    return domain == IMAP2_DOMAIN or local.startswith(IMAP2_PREFIX)
 
 
 def crypt_password(password: str) -> str:
