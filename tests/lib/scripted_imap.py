@@ -163,13 +163,14 @@ class _Session(socketserver.StreamRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         self.imap = self.server.imap
         self.logged_in = False
         self.selected = None
         self.readonly = False
         self.announced = 0  # how many mails the client was told the selected folder holds
         self.idling = False
+        return result
 
     def handle(self):
         with self.imap._lock:
@@ -178,8 +179,8 @@ class _Session(socketserver.StreamRequestHandler):
         try:
             while (line := self.rfile.readline()) and self.run(line.decode(errors="replace")):
                 pass
-        except OSError:
-            pass  # the client went away, or stop() cut the connection
+        except OSError:  # the client went away, or stop() cut the connection
+            return
         finally:
             with self.imap._lock:
                 self.imap._sessions.discard(self)
@@ -396,14 +397,14 @@ class _Session(socketserver.StreamRequestHandler):
         return "OK Store completed"
 
     def uid_copy(self, text):
-        return self.copy(text, move=False)
+        return self.copy_into(text, move=False)
 
     def uid_move(self, text):
         if "MOVE" not in self.imap.capabilities:
             raise _Bad("Unknown command UID MOVE")
-        return self.copy(text, move=True)
+        return self.copy_into(text, move=True)
 
-    def copy(self, text, move):
+    def copy_into(self, text, move):
         sequence, name = _arguments(text, 2)
         target = self.imap.folders.get(_mailbox(name))
         if target is None:

@@ -59,6 +59,7 @@ class MailboxCase(TestCase):
     answers = None
 
     def setUp(self):
+        super().setUp()
         self.server = ScriptedImapServer(capabilities=self.capabilities, answers=self.answers)
         self.server.start()
         self.addCleanup(self.server.stop)
