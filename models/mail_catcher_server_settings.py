@@ -45,7 +45,9 @@ class MailCatcherServerSettings(models.AbstractModel):
         copy=False,
         help="As last read from the server.",
     )
-    catcher_after_fetch_note = fields.Char(compute="_compute_catcher_after_fetch_note")
+    catcher_after_fetch_note = fields.Char(
+        string="About After Fetching", compute="_compute_catcher_after_fetch_note"
+    )
     # Limits
     catcher_batch_size = fields.Integer(string="Batch Size", default=50)
     catcher_time_budget = fields.Integer(
