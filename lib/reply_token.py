@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import re
+from typing import NamedTuple
 
 SIGNATURE_BYTES = 8  # 64 bits: out of reach of guessing, short enough for an address
 TOKEN_PATTERN = re.compile(r"^[a-z2-7]{16,40}$")
@@ -13,6 +14,15 @@ TOKEN_PATTERN = re.compile(r"^[a-z2-7]{16,40}$")
 
 class InvalidToken(ValueError):
     """The token is malformed or its signature is wrong: a forged or damaged address."""
+
+
+class ReplyToken(NamedTuple):
+    """What a token says: the document, and whether the mail it answers was internal (a
+    note), in which case the answer stays internal too."""
+
+    model_id: int
+    res_id: int
+    internal: bool = False
 
 
 def _varint(number):
@@ -43,15 +53,16 @@ def _signature(key, payload):
     ]
 
 
-def make_token(key, model_id, res_id):
-    """A lowercase base32 token naming a document by its model's id and its record id."""
-    payload = _varint(model_id) + _varint(res_id)
+def make_token(key, model_id, res_id, internal=False):
+    """A lowercase base32 token naming a document by its model's id and its record id,
+    and, signed with them, that the mail it answers is internal."""
+    payload = _varint(model_id) + _varint(res_id) + (_varint(1) if internal else b"")
     raw = payload + _signature(key, payload)
     return base64.b32encode(raw).decode().rstrip("=").lower()
 
 
 def read_token(key, token):
-    """(model_id, res_id) of a token made with the same key; raises InvalidToken."""
+    """The ReplyToken of a token made with the same key; raises InvalidToken."""
     if not TOKEN_PATTERN.match(token or ""):
         raise InvalidToken("not a reply token")
     padded = token.upper() + "=" * (-len(token) % 8)
@@ -63,9 +74,11 @@ def read_token(key, token):
     if not hmac.compare_digest(signature, _signature(key, payload)):
         raise InvalidToken("bad signature")
     numbers = _read_varints(payload)
+    if len(numbers) == 3 and numbers[2] == 1:
+        return ReplyToken(numbers[0], numbers[1], internal=True)
     if len(numbers) != 2:
         raise InvalidToken("malformed")
-    return numbers[0], numbers[1]
+    return ReplyToken(numbers[0], numbers[1])
 
 
 def plus_address(address, token):

@@ -13,9 +13,10 @@ class Base(models.AbstractModel):
         companies = self._mail_catcher_reply_companies()
         author_reply_to = default or self.env.user.email_formatted
         doc_names = {record.id: record.display_name for record in self.sudo()} if self else {}
+        internal = bool(self.env.context.get("mail_catcher_internal_post"))
         for res_id, company in companies.items():
             record = self.browse(res_id) if res_id else self.browse()
-            catcher_email = company.sudo()._mail_catcher_reply_address(record)
+            catcher_email = company.sudo()._mail_catcher_reply_address(record, internal=internal)
             if catcher_email:
                 reply_to[res_id] = self._notify_get_reply_to_formatted_email(
                     catcher_email, doc_names.get(res_id) or "", company=company

@@ -23,6 +23,23 @@ CHUNK_MEMO_UNREAD = {"message_bounce"}
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
 
+    def message_post(self, **kwargs):
+        """An internal message (a note, or any internal subtype) is mailed to internal
+        people with a reply token that says so: an answer that comes back through it is
+        an internal note too, whatever headers the answer kept."""
+        subtype = self._mail_catcher_post_subtype(kwargs)
+        if subtype.internal:
+            self = self.with_context(mail_catcher_internal_post=True)
+        return super().message_post(**kwargs)
+
+    def _mail_catcher_post_subtype(self, post_values):
+        """The subtype message_post gives a message of these values (a note by default)."""
+        if post_values.get("subtype_xmlid"):
+            return self.env.ref(post_values["subtype_xmlid"])
+        if post_values.get("subtype_id"):
+            return self.env["mail.message.subtype"].browse(post_values["subtype_id"])
+        return self.env.ref("mail.mt_note")
+
     def _message_route_process(self, message, message_dict, routes):
         """A reply is a conversation about a document, not a document to import: without
         this, `account` reads a reply's attachments into a draft invoice, or adds a bot

@@ -79,16 +79,17 @@ class ResCompany(models.Model):
             return self.mail_catcher_email
         return False
 
-    def _mail_catcher_reply_address(self, record):
+    def _mail_catcher_reply_address(self, record, internal=False):
         """The catcher address for replies to `record`, with its signed token when
-        plus-addressing is on."""
+        plus-addressing is on; `internal`: the mail answered is internal (a note), and
+        so will be the answers."""
         self.ensure_one()
         address = self._mail_catcher_address()
         if not (address and self.mail_catcher_plus_addressing and record):
             return address
         model_id = self.env["ir.model"]._get_id(record._name)
         key = self.env["ir.config_parameter"]._mail_catcher_key()
-        return plus_address(address, make_token(key, model_id, record.id))
+        return plus_address(address, make_token(key, model_id, record.id, internal=internal))
 
     @api.model_create_multi
     def create(self, vals_list):

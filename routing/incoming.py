@@ -62,15 +62,16 @@ class IncomingMail:
         (an alias mailbox), on which only Odoo's own matching applies."""
         return self.server.sudo().catcher_company_ids[:1] or None
 
-    def match(self, matched_by, document=None, odoo_routes=None):
+    def match(self, matched_by, document=None, odoo_routes=None, internal=False):
         """A Match on `document` (or on Odoo's routes), posted as its kind says: an
-        automatic reply as a note, which needs an existing document."""
+        automatic reply as a note, which needs an existing document; `internal`, an
+        answer to an internal message, as an internal note."""
         if odoo_routes is None:
             odoo_routes = [(document._name, document.id, {}, self.env.uid, None)]
         model, res_id = odoo_routes[0][0], odoo_routes[0][1]
         if not self.auto_reply:
             kind = "reply" if res_id else "new"
-            return Match(matched_by, model, res_id, kind, tuple(odoo_routes))
+            return Match(matched_by, model, res_id, kind, tuple(odoo_routes), internal=internal)
         if not (res_id and self.env[model].browse(res_id).exists()):
             return Verdict(
                 "ignored",

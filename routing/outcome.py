@@ -22,7 +22,8 @@ class Bounced:
 class Match:
     """The mail goes to a document: `matched_by` is the journal's "Routed By"; `kind` is
     how it is posted (reply, new, auto_reply, bounce); `odoo_routes` are the routes of
-    Odoo's gateway (model, thread_id, custom_values, user_id, alias)."""
+    Odoo's gateway (model, thread_id, custom_values, user_id, alias); `internal`: it
+    answers an internal message, and is posted as an internal note."""
 
     matched_by: str
     model: str
@@ -31,6 +32,7 @@ class Match:
     odoo_routes: tuple = ()
     reason: str | None = None
     bounced: Bounced | None = None
+    internal: bool = False
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,12 @@ def post(mail, match):
         # Odoo's message_route resets the counter of a sender who bounced once; these
         # matches do not go through it.
         mail.thread._routing_reset_bounce(mail.message, msg_dict)
+    if match.internal:
+        # Odoo's gateway then posts it as a note, which reaches internal people only,
+        # the author of the note it answers among them.
+        msg_dict["is_internal"] = True
+        if not msg_dict.get("parent_id"):
+            msg_dict["parent_id"] = _internal_message_sent_to(mail.env, match, msg_dict)
     people = _people_to_tell(mail.env, match, msg_dict)
     thread = mail.thread.with_context(mail_catcher_notify=(msg_dict["message_id"], people))
     thread._message_route_process(mail.message, msg_dict, list(match.odoo_routes))
@@ -57,6 +63,30 @@ def _drop_parent_on_other_document(env, msg_dict, match):
     parent = env["mail.message"].browse(msg_dict.get("parent_id") or [])
     if parent and match.res_id and (parent.model, parent.res_id) != (match.model, match.res_id):
         msg_dict.pop("parent_id")
+
+
+def _internal_message_sent_to(env, match, msg_dict):
+    """The internal message of the document last sent to the answer's author: the one an
+    answer that kept no reply headers answers, most likely."""
+    if not msg_dict.get("email_from"):
+        return False
+    document = env[match.model].browse(match.res_id)
+    [author] = env["mail.thread"]._mail_find_partner_from_emails(
+        [msg_dict["email_from"]], records=document
+    )
+    if not author:
+        return False
+    message = env["mail.message"].search(
+        [
+            ("model", "=", match.model),
+            ("res_id", "=", match.res_id),
+            ("subtype_id.internal", "=", True),
+            ("partner_ids", "in", author.ids),
+        ],
+        order="id desc",
+        limit=1,
+    )
+    return message.id
 
 
 def _post_note(mail, match):

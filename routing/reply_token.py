@@ -1,6 +1,6 @@
 """The signed reply token in the recipients (mailcatcher+token@company.com) names the
-document; a forged token, or one naming a deleted document, routes nowhere: it is never
-guessed around."""
+document, and whether the mail answered was internal; a forged token, or one naming a
+deleted document, routes nowhere: it is never guessed around."""
 
 from odoo.tools import email_split
 
@@ -24,7 +24,7 @@ def signed_token_in_recipients(mail):
         return None
     env = mail.env
     try:
-        model_id, res_id = read_token(env["ir.config_parameter"]._mail_catcher_key(), tokens[0])
+        token = read_token(env["ir.config_parameter"]._mail_catcher_key(), tokens[0])
     except InvalidToken as error:
         reason = env._(
             "Suspicious: the reply token %(token)s in the recipients is not one Odoo "
@@ -32,9 +32,10 @@ def signed_token_in_recipients(mail):
             token=tokens[0],
         )
         return Verdict("quarantined", None, reason, cause=error)
-    model = env["ir.model"].browse(model_id).exists().model
-    document = env[model].browse(res_id).exists() if model in env else None
+    model = env["ir.model"].browse(token.model_id).exists().model
+    document = env[model].browse(token.res_id).exists() if model in env else None
     if not document:
         reason = env._("This mail answers a document that was deleted since.")
         return Verdict("quarantined", None, reason)
-    return mail.match("token", document)
+    # Whatever headers survived: an answer to an internal note stays internal.
+    return mail.match("token", document, internal=token.internal)

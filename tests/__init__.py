@@ -5,6 +5,7 @@ from . import test_fetch
 from . import test_first_fetch
 from . import test_health
 from . import test_imap_idle
+from . import test_internal_answers
 from . import test_journal
 from . import test_journal_views
 from . import test_mailbox_folders

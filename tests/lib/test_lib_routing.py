@@ -1,3 +1,4 @@
+import base64
 from email.message import EmailMessage
 from unittest import TestCase
 
@@ -15,7 +16,23 @@ class TestReplyToken(TestCase):
         token = make_token(KEY, 85, 1234567)
         self.assertRegex(token, r"^[a-z2-7]+$")
         self.assertLessEqual(len(token), 40)
-        self.assertEqual(read_token(KEY, token), (85, 1234567))
+        self.assertEqual(read_token(KEY, token), (85, 1234567, False))
+
+    def test_a_token_says_when_the_mail_it_answers_is_internal(self):
+        internal = make_token(KEY, 85, 1234567, internal=True)
+        self.assertEqual(read_token(KEY, internal), (85, 1234567, True))
+        self.assertLessEqual(len(internal), 40)
+        self.assertNotEqual(internal, make_token(KEY, 85, 1234567))
+
+    def test_the_internal_mark_cannot_be_taken_off(self):
+        """Dropping or changing the mark's bytes breaks the signature."""
+        internal = make_token(KEY, 85, 12, internal=True)
+        raw = base64.b32decode(internal.upper() + "=" * (-len(internal) % 8))
+        payload, signature = raw[:-8], raw[-8:]
+        for forged_payload in (payload[:-1], payload[:-1] + b"\x00", payload[:-1] + b"\x02"):
+            forged = base64.b32encode(forged_payload + signature).decode().rstrip("=").lower()
+            with self.subTest(payload=forged_payload), self.assertRaises(InvalidToken):
+                read_token(KEY, forged)
 
     def test_a_changed_or_foreign_token_is_refused(self):
         token = make_token(KEY, 85, 12)
