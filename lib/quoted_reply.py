@@ -6,8 +6,8 @@ body, only marked.
 
 The attribution lines and header blocks of English, French, Dutch, German and Spanish come
 from mail-parser-reply (`mailparser_reply`, MIT); what it lacks (Russian, Apple Mail in
-Dutch, Spanish attributions, Zimbra and Yahoo separators, "De:" without a space, phone
-signatures, forwards) is completed below.
+Dutch, Spanish attributions, Zimbra and Yahoo separators, "De:" without a space, header
+blocks quoted with `>` in HTML, phone signatures, forwards) is completed below.
 """
 
 import re
@@ -43,6 +43,7 @@ SEPARATORS = re.compile(
     re.IGNORECASE,
 )
 RULE = re.compile(r"^(?:_{10,}|-{10,})$")
+QUOTE_MARKS = re.compile(r"^(?:>\s?)+")  # "> ", ">>", "> > " at the start of a line
 FORWARDS = re.compile(
     r"^(?:-{2,}\s?(?:forwarded message|message transf[ée]r[ée]|doorgestuurd bericht"
     r"|weitergeleitete nachricht|mensaje reenviado|пересылаемое сообщение)\s?-{2,}"
@@ -63,7 +64,6 @@ SIGNATURES = re.compile(
     r"|von meinem .{2,20} gesendet|отправлено с|отправлено из)",  # noqa: RUF001
     re.IGNORECASE,
 )
-WRAP_JOIN = 2  # an attribution line may wrap once: "On …, Alice <" / "alice@x> wrote:"
 LOOKAHEAD = 6  # lines read to recognise a header block
 SIGNATURE_WORDS = 7  # "Sent from my Samsung Galaxy smartphone" and the like
 MAX_ATTRIBUTION = 400  # longer lines are the writer's text (and would be slow to match)
@@ -90,26 +90,50 @@ def classify(lines):
         return Kind.HEADERS, 1
     if SIGNATURES.match(first) and (first == "--" or _is_short_line(first)):
         return Kind.SIGNATURE, 1
-    for count in range(1, min(WRAP_JOIN, len(lines)) + 1):
-        if count > 1 and first.endswith((".", "!", "?")):
-            break  # a sentence of the writer's, not the first half of a wrapped line
-        joined = " ".join(lines[:count])
-        # Every attribution ends with a colon: the patterns, slow on long lines, are
-        # tried on the few lines that do.
-        if (
-            joined.endswith(":")
-            and len(joined) <= MAX_ATTRIBUTION
-            and any(pattern.match(joined) for pattern in ATTRIBUTIONS)
-        ):
-            return Kind.ATTRIBUTION, count
-    block = "\n".join(lines[:LOOKAHEAD]) + "\n"
-    if any(pattern.match(block) for pattern in HEADER_BLOCKS):
+    count = _attribution_length(lines)
+    if count:
+        return Kind.ATTRIBUTION, count
+    if _starts_header_block(lines):
         return Kind.HEADERS, 1
-    if RULE.match(first) and len(lines) > 1:
-        block = "\n".join(lines[1 : LOOKAHEAD + 1]) + "\n"
-        if any(pattern.match(block) for pattern in HEADER_BLOCKS):
-            return Kind.HEADERS, 1
+    if RULE.match(first) and len(lines) > 1 and _starts_header_block(lines[1:]):
+        return Kind.HEADERS, 1
     return None
+
+
+def _attribution_length(lines):
+    """How many of `lines` the attribution line they start with takes: 1, or 2 when it
+    wraps ("On …, Alice <" / "alice@x> wrote:"); 0 when they start with the writer's text."""
+    first = lines[0]
+    if _is_attribution(first):
+        return 1
+    if len(lines) < 2 or first.endswith((".", "!", "?")):
+        return 0  # a sentence of the writer's, not the first half of a wrapped line
+    # Gmail wraps "Alice <alice@x>" after the "<", where the line had no space.
+    joined = first + ("" if first.endswith("<") else " ") + lines[1]
+    if not _is_attribution(joined):
+        return 0
+    # The second line may be a whole attribution, which the writer's last line joined to
+    # it reads as too: "… написал:" and the date-first form take any words before them,
+    # "On … wrote:" a writer's "On it". Only an address left open ends a first half.
+    address_left_open = first.rfind("<") > first.rfind(">")
+    return 2 if address_left_open or not _is_attribution(lines[1]) else 0
+
+
+def _is_attribution(line):
+    # Every attribution ends with a colon: the patterns, slow on long lines, are tried on
+    # the few lines that do.
+    return (
+        line.endswith(":")
+        and len(line) <= MAX_ATTRIBUTION
+        and any(pattern.match(line) for pattern in ATTRIBUTIONS)
+    )
+
+
+def _starts_header_block(lines):
+    """Whether `lines` start with a header block, its `>` quote marks left aside: Hotmail's
+    HTML quotes the header block with `>` like the rest of the mail it quotes."""
+    block = "\n".join(QUOTE_MARKS.sub("", line) for line in lines[:LOOKAHEAD]) + "\n"
+    return any(pattern.match(block) for pattern in HEADER_BLOCKS)
 
 
 def _is_short_line(line):
@@ -150,8 +174,8 @@ def _linked(text):
 
 
 def _quote_depth(line):
-    match = re.match(r"^((?:>\s?)+)", line)
-    return match.group(1).count(">") if match else 0
+    match = QUOTE_MARKS.match(line)
+    return match.group().count(">") if match else 0
 
 
 def _unquote(line):
@@ -199,7 +223,7 @@ def unflow(text):
         if lines and lines[-1].endswith(" ") and _clean(lines[-1]) != "--":
             previous = lines[-1]
             if _quote_depth(previous) == _quote_depth(line):
-                lines[-1] = previous + re.sub(r"^(?:>\s?)*", "", line)
+                lines[-1] = previous + QUOTE_MARKS.sub("", line)
                 continue
         lines.append(line)
     return "\n".join(lines)

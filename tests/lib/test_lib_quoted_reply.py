@@ -1,6 +1,18 @@
+import sys
+from email import message_from_bytes
+from email.policy import default
+from html import escape
+from pathlib import Path
 from unittest import TestCase
 
 from lib.quoted_reply import fold_html, plain_text_to_html, unflow, visible_part
+
+# Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
+# imports Odoo: import it as a top-level module instead (appended, so that `lib` stays the
+# repository's lib/).
+sys.path.append(str(Path(__file__).parents[1]))
+
+from mails import sample
 
 
 class TestQuotedReply(TestCase):
@@ -116,3 +128,138 @@ class TestQuotedReply(TestCase):
             unflow("A long line \nwrapped.\n> quoted \n> too\n-- \nCamille"),
             "A long line wrapped.\n> quoted too\n-- \nCamille",
         )
+
+
+# The writer's last line, unpunctuated as typed on a phone and starting the way the
+# attribution under it starts, for each attribution form the module knows.
+NEW_TEXT_AND_ATTRIBUTION = {
+    "English": (
+        "On it, we pay tomorrow",
+        "On Mon, Nov 30, 2026 at 10:00 AM Alice Martin <alice@company.test> wrote:",
+    ),
+    "French": (
+        "Le virement part demain",
+        "Le lun. 30 nov. 2026 à 10:00, Alice Martin <alice@company.test> a écrit :",
+    ),
+    "Dutch": ("Op tijd betaald", "Op ma 30 nov. 2026 om 10:00 schreef Alice Martin:"),
+    "Dutch, iPhone": (
+        "Op vrijdag betalen we",
+        "Op 30 nov. 2026 om 10:00 heeft Alice Martin <alice@company.test> het volgende geschreven:",
+    ),
+    "German": (
+        "Am Freitag zahlen wir",
+        "Am Mo., 30. Nov. 2026 um 10:00 Uhr schrieb Alice Martin <alice@company.test>:",
+    ),
+    "Spanish": (
+        "El pago sale mañana",
+        "El lun, 30 nov 2026 a las 10:00, Alice Martin (<alice@company.test>) escribió:",
+    ),
+    "Russian": (
+        "Спасибо, оплатим завтра",
+        '30.11.2026 12:00 пользователь "Alice Martin" <alice@company.test> написал:',
+    ),
+    "Russian, пишет": ("Хорошо, оплатим", "Alice Martin пишет:"),
+    "date first, Gmail for Android": (
+        "Да, 2 счета оплатим завтра",
+        "пн, 30 нояб. 2026 г., 12:00 Alice Martin <alice@company.test>:",  # noqa: RUF001
+    ),
+}
+
+
+def sample_bodies(name):
+    """The plain-text and HTML bodies of a sample of tests/data/quoted."""
+    raw = sample(
+        f"quoted/{name}",
+        message_id="<invoice-42@company.test>",
+        reply_to="catchall@company.test",
+        customer="camille@customer.test",
+        subject="Invoice INV/2026/00042",
+        n="1",
+    )
+    message = message_from_bytes(raw, policy=default)
+    return (
+        message.get_body(("plain",)).get_content(),
+        message.get_body(("html",)).get_content(),
+    )
+
+
+class TestNewTextStaysInView(TestCase):
+    """What the writer types above an attribution line is never folded with it, in any
+    language, in plain text or HTML."""
+
+    def assertNewTextInView(self, html, new_text):
+        shown = visible_part(html)
+        self.assertIn(new_text, shown, "the new text is in view")
+        self.assertNotIn("Alice Martin", shown, "the attribution is folded")
+        self.assertNotIn("Please find", shown, "the quoted mail is folded")
+        self.assertIn("Alice Martin", html, "nothing is lost")
+        self.assertIn("Please find", html, "nothing is lost")
+
+    def test_plain_text(self):
+        for language, (new_text, attribution) in NEW_TEXT_AND_ATTRIBUTION.items():
+            with self.subTest(language=language):
+                text = f"{new_text}\n\n{attribution}\n\n> Please find your document.\n>\n"
+                self.assertNewTextInView(plain_text_to_html(text), new_text)
+
+    def test_plain_text_without_a_blank_line(self):
+        for language, (new_text, attribution) in NEW_TEXT_AND_ATTRIBUTION.items():
+            with self.subTest(language=language):
+                text = f"{new_text}\n{attribution}\n> Please find your document."
+                self.assertNewTextInView(plain_text_to_html(text), new_text)
+
+    def test_plain_text_above_a_wrapped_attribution(self):
+        for attribution in (
+            "On Mon, Nov 30, 2026 at 10:00 AM Alice Martin <\nalice@company.test> wrote:",
+            "пн, 30 нояб. 2026 г., 12:00 Alice Martin <\nalice@company.test>:",  # noqa: RUF001
+            '30.11.2026 12:00 пользователь "Alice Martin" <\nalice@company.test> написал:',
+        ):
+            with self.subTest(attribution=attribution):
+                text = f"On it, 2 invoices paid\n{attribution}\n\n> Please find your document."
+                self.assertNewTextInView(plain_text_to_html(text), "On it, 2 invoices paid")
+
+    def test_html_attribution_in_a_block_of_its_own(self):
+        for language, (new_text, attribution) in NEW_TEXT_AND_ATTRIBUTION.items():
+            with self.subTest(language=language):
+                html = fold_html(
+                    f'<div dir="auto">{new_text}</div><br><div class="gmail_quote">'
+                    f'<div dir="ltr" class="gmail_attr">{escape(attribution)}<br></div>'
+                    '<blockquote class="gmail_quote"><div>Please find your document.</div>'
+                    "</blockquote></div>"
+                )
+                self.assertNewTextInView(html, new_text)
+
+    def test_html_attribution_after_a_line_break(self):
+        for language, (new_text, attribution) in NEW_TEXT_AND_ATTRIBUTION.items():
+            with self.subTest(language=language):
+                html = fold_html(
+                    f"<div>{new_text}<br>{escape(attribution)}</div><blockquote>"
+                    "<div>Please find your document.</div></blockquote>"
+                )
+                self.assertNewTextInView(html, new_text)
+
+    def test_gmail_for_android_in_russian(self):
+        text, html = sample_bodies("android_ru_wrote.eml")
+        self.assertNewTextInView(plain_text_to_html(text), "Спасибо, оплатим завтра")
+        self.assertNewTextInView(fold_html(html), "Спасибо, оплатим завтра")
+
+
+class TestQuotedHeaderBlock(TestCase):
+    def test_a_header_block_quoted_with_marks_in_html_is_folded(self):
+        """Hotmail quotes the header block and the mail with `&gt;` in its HTML."""
+        text, html = sample_bodies("hotmail_en.eml")
+        for body in (plain_text_to_html(text), fold_html(html)):
+            shown = visible_part(body)
+            self.assertIn("Noted, the transfer leaves on Thursday.", shown)
+            self.assertNotIn("Subject:", shown)
+            self.assertNotIn("Please find your document attached.", shown)
+            self.assertIn("Please find your document attached.", body, "nothing is lost")
+
+    def test_a_quoted_header_block_folds_at_any_quote_depth(self):
+        for marks in ("&gt; ", "&gt;&gt; ", "&gt; &gt; "):
+            with self.subTest(marks=marks):
+                html = fold_html(
+                    f"<div>Paid.</div><div>{marks}From: Alice Martin<br>{marks}Sent: Monday"
+                    f"<br>{marks}To: Camille<br>{marks}Subject: Invoice<br>{marks}<br>"
+                    f"{marks}Please find your document.</div>"
+                )
+                self.assertEqual(visible_part(html), "<div>Paid.</div>")
