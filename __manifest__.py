@@ -6,7 +6,9 @@
     "author": "mail_catcher developers",
     "license": "LGPL-3",
     "depends": ["mail"],
-    "external_dependencies": {"python": ["flufl_bounce", "authres", "mail_parser_reply"]},
+    "external_dependencies": {
+        "python": ["flufl_bounce", "authres", "mail_parser_reply", "tnefparse"]
+    },
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",

@@ -3,12 +3,19 @@ import textwrap
 
 from markupsafe import Markup, escape
 
-from odoo import api, models
-from odoo.tools import email_normalize, email_split, html2plaintext
-from odoo.tools.mail import html_to_inner_content, mail_header_msgid_re
+from odoo import Command, api, models
+from odoo.tools import email_normalize, email_split, html2plaintext, html_sanitize
+from odoo.tools.mail import (
+    append_content_to_html,
+    html_to_inner_content,
+    mail_header_msgid_re,
+)
 
 from ..lib.chunk_memo import ChunkMemo, referenced_message_ids
+from ..lib.mail_parts import SIGNATURE, TNEF, images_shown, part_kinds
 from ..lib.quoted_reply import readable_body, visible_part
+from ..lib.tnef import UnreadableTnef
+from ..lib.tnef import unpack as unpack_tnef
 from ..routing.outcome import Unroutable
 
 _logger = logging.getLogger(__name__)
@@ -18,6 +25,15 @@ CHUNK_MEMO = "mail_catcher.chunk_memo"
 # The one partner field routing writes that no look-up of partners reads (a bounce
 # counts on the partner); any other change of a partner drops the chunk's memory.
 CHUNK_MEMO_UNREAD = {"message_bounce"}
+
+
+def _tnef_body(content):
+    """The HTML of a winmail.dat's own body: its HTML, else its text."""
+    if content.html:
+        return html_sanitize(content.html, strip_classes=True)
+    if content.text and content.text.strip():
+        return append_content_to_html("", content.text, preserve=True)
+    return None
 
 
 class MailThread(models.AbstractModel):
@@ -130,10 +146,59 @@ class MailThread(models.AbstractModel):
             message, message_dict, save_original=save_original
         )
         if self.env.context.get("mail_catcher_routing") and not message_dict.get("is_bounce"):
-            payload["body"] = Markup(
-                readable_body(message, payload["body"], message_dict.get("subject"))
+            attachments, inner_body, lines = self._mail_catcher_unwrap_parts(
+                message, payload["attachments"]
             )
+            body = Markup(readable_body(message, payload["body"], message_dict.get("subject")))
+            if inner_body and not html2plaintext(body).strip():
+                body = Markup(inner_body)
+            body += Markup("").join(Markup("<p><em>%s</em></p>") % line for line in lines)
+            payload = {**payload, "attachments": attachments, "body": body}
         return payload
+
+    def _mail_catcher_unwrap_parts(self, message, attachments):
+        """The customer's files as they sent them: those inside Outlook's winmail.dat
+        become attachments of their own, and its body is the message's when the mail has
+        none readable; an S/MIME signature is no file, a line says the mail was signed.
+        The raw mail in the journal keeps both as they came. Returns the attachments, the
+        body found inside a winmail.dat, and the lines to add."""
+        kinds = part_kinds(message)
+        unwrapped, inner_body, lines = [], None, {}
+        for attachment in attachments:
+            kind = kinds.get(attachment.fname)
+            if kind == SIGNATURE:
+                lines[self.env._("This mail was signed (S/MIME).")] = True
+                continue
+            if kind != TNEF:
+                unwrapped.append(attachment)
+                continue
+            try:
+                content = unpack_tnef(attachment.content)
+            except UnreadableTnef as error:
+                message = self.env._(
+                    "%(name)s (Outlook's format) could not be unpacked: %(error)s",
+                    name=attachment.fname,
+                    error=error,
+                )
+                lines[message] = True
+                unwrapped.append(attachment)
+                continue
+            unwrapped += [self._Attachment(name, data, {}) for name, data in content.attachments]
+            inner_body = inner_body or _tnef_body(content)
+        return unwrapped, inner_body, list(lines)
+
+    def _process_attachments_for_post(self, attachments, attachment_ids, message_values):
+        """An image that a routed reply's text shows (a signature logo, a pasted picture,
+        the images of the quoted mail) is shown there, not listed again among its files."""
+        values = super()._process_attachments_for_post(attachments, attachment_ids, message_values)
+        if self.env.context.get("mail_catcher_routing"):
+            shown = images_shown(values.get("body") or message_values.get("body"))
+            values["attachment_ids"] = [
+                command
+                for command in values["attachment_ids"]
+                if not (command[0] == Command.LINK and command[1] in shown)
+            ]
+        return values
 
     def _notify_by_email_render_layout(
         self, message, recipients_group, msg_vals=False, render_values=None

@@ -8,6 +8,7 @@ from . import test_imap_idle
 from . import test_internal_answers
 from . import test_journal
 from . import test_journal_views
+from . import test_mail_as_sent
 from . import test_mailbox_folders
 from . import test_poison_mail
 from . import test_quoted_replies
