@@ -11,11 +11,12 @@ PRESETS = {
         "smtp": ("smtp.gmail.com", 465, "ssl"),
         "authserv_id": "mx.google.com",
     },
-    # Microsoft 365 writes its Authentication-Results without any authserv-id.
+    # Exchange Online writes `mx.microsoft.com 1;` first, or no authserv-id in the older
+    # form Microsoft still documents: lib/sender_auth.py reads its topmost header alone.
     "microsoft": {
         "imap": ("outlook.office365.com", 993, "ssl"),
         "smtp": ("smtp.office365.com", 587, "starttls"),
-        "authserv_id": None,
+        "authserv_id": "mx.microsoft.com",
     },
     # Each receiving host names itself (in66.mail.ovh.net); OVH reports DKIM only.
     "ovh": {

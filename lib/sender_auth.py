@@ -25,6 +25,19 @@ _FEATURES = authres.FeatureContext(authres.dmarc)
 _PLAIN_ID = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9.-]*)(?:\s+1)?\s*;")
 # Methods whose failure means the sender's address was not confirmed.
 _FAILING_METHODS = ("dmarc", "dkim", "spf")
+# Failures that settle it whatever else passed: DMARC's, and Microsoft 365's composite
+# verdict (compauth), which weighs SPF, DKIM, DMARC and its own signals.
+_DECISIVE_FAILURES = ("dmarc", "compauth")
+# Providers whose own header is the topmost one, which they write in a form of their own
+# that the RFC 8601 parser refuses. Microsoft 365 writes `mx.microsoft.com 1; spf=...;
+# compauth=...` today, and no authserv-id at all in the form it still documents. For
+# these, the topmost header is read in either form, and nothing below it ever counts.
+TOPMOST_ONLY = {"mx.microsoft.com"}
+# Microsoft's form, read leniently: `method=result` then `ptype.property=value` tokens per
+# `;`-separated segment; its bare segments (`company.com;` after a result) are skipped.
+_RESULT = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]*)\s*=\s*([A-Za-z0-9]+)(.*)$", re.S)
+_PROPERTY = re.compile(r"\b([A-Za-z]+\.[A-Za-z0-9_-]+)\s*=\s*([^\s;()]+)")
+_COMMENT = re.compile(r"\([^()]*\)")
 
 
 def authserv_id_matches(authserv_id, trusted):
@@ -46,6 +59,8 @@ def trusted_results(header_values, trusted):
     "ptype.property" to value; None when no header bears the trusted authserv-id. A
     trusted header the parser cannot read gives no result ([]): the headers below it are
     not the provider's and cannot stand in for it."""
+    if (trusted or "").strip().lower() in TOPMOST_ONLY:
+        return _topmost_results(header_values, trusted)
     for value in header_values:
         text = " ".join(str(value).split())
         plain = _PLAIN_ID.match(text)
@@ -73,6 +88,37 @@ def trusted_results(header_values, trusted):
                 if hasattr(result, "method")  # "none" stands for no result at all
             ]
     return None
+
+
+def _topmost_results(header_values, trusted):
+    """The topmost header's results when it is the trusted provider's: it names it, or
+    names no server at all (Microsoft's older form); None when it names another server
+    (the provider wrote none); [] when it cannot be read, or is an ARC set's (`i=1;`)."""
+    if not header_values:
+        return None
+    text = " ".join(str(header_values[0]).split())
+    first = text.split(";", 1)[0]
+    if _RESULT.match(first):
+        return [] if first.strip().lower().startswith("i=") else _lenient_results(text)
+    plain = _PLAIN_ID.match(text)
+    if not plain:
+        return []
+    if not authserv_id_matches(plain.group(1), trusted):
+        return None
+    return _lenient_results(text.split(";", 1)[1])
+
+
+def _lenient_results(text):
+    while _COMMENT.search(text):
+        text = _COMMENT.sub(" ", text)
+    results = []
+    for segment in text.split(";"):
+        match = _RESULT.match(segment)
+        if match:
+            method, result, rest = match.groups()
+            properties = {name.lower(): value.lower() for name, value in _PROPERTY.findall(rest)}
+            results.append((method.lower(), result.lower(), properties))
+    return results
 
 
 def _names(text, trusted):
@@ -112,13 +158,14 @@ def _signing_domain(properties):
 
 
 def verdict(results, author_domain):
-    """`fail` when DMARC failed; `pass` when DMARC passed for the mail's author domain, or
-    a DKIM signature of that domain (or of a parent or child of it) is good; `fail` when
-    nothing passed and a DKIM or SPF check failed; `none` when there is no trusted result
-    to go by."""
+    """`fail` when DMARC (or Microsoft's compauth) failed; `pass` when DMARC passed for the
+    mail's author domain, or a DKIM signature of that domain (or of a parent or child of
+    it) is good; `fail` when nothing passed and a DKIM or SPF check failed; `none` when
+    there is no trusted result to go by. A compauth pass alone proves nothing: it may rest
+    on Microsoft's guesses (`dmarc=bestguesspass`, the sender's history)."""
     if not results:
         return NONE
-    if any(method == "dmarc" and result == FAIL for method, result, _p in results):
+    if any(method in _DECISIVE_FAILURES and result == FAIL for method, result, _p in results):
         return FAIL
     for method, result, properties in results:
         if method == "dmarc" and result == PASS:

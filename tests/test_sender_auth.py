@@ -6,6 +6,8 @@ from .auth_results import (
     GMAIL_PASS,
     OPENDKIM_PASS,
     OPENDMARC_PASS,
+    OUTLOOK_CURRENT_PASS,
+    OUTLOOK_CURRENT_SPOOFED,
     OUTLOOK_PASS,
 )
 from .common import RoutingCase
@@ -68,9 +70,24 @@ class TestSenderAuthenticationRouting(MockEmail, RoutingCase):
     def test_a_mail_without_the_providers_result_is_quarantined(self):
         self.assertQuarantinedAsUnverified(self.by_subject(), "none")
 
-    def test_microsoft_365s_header_names_no_server_to_trust(self):
+    def test_microsoft_365s_topmost_header_is_read_in_both_forms(self):
         self.catcher_server.catcher_trusted_authserv_id = "mx.microsoft.com"
-        self.assertQuarantinedAsUnverified(self.by_subject(OUTLOOK_PASS), "none")
+        for header in (OUTLOOK_PASS, OUTLOOK_CURRENT_PASS):
+            with self.subTest(header=header[:30]):
+                entry = self.by_subject(header)
+                self.assertRecordValues(
+                    entry, [{"state": "routed", "route": "subject", "sender_auth": "pass"}]
+                )
+
+    def test_microsoft_365s_failed_compauth_is_a_failure(self):
+        self.catcher_server.catcher_trusted_authserv_id = "mx.microsoft.com"
+        self.assertQuarantinedAsUnverified(self.by_subject(OUTLOOK_CURRENT_SPOOFED), "fail")
+
+    def test_microsoft_365_a_forged_pass_under_an_unreadable_top_is_no_pass(self):
+        self.catcher_server.catcher_trusted_authserv_id = "mx.microsoft.com"
+        forged = "mx.microsoft.com 1; dmarc=pass action=none header.from=customer.test"
+        unreadable = '"mx.microsoft.com" 1; dmarc=fail'
+        self.assertQuarantinedAsUnverified(self.by_subject(unreadable, forged), "none")
 
     def test_a_forged_header_below_the_providers_counts_for_nothing(self):
         self.assertQuarantinedAsUnverified(self.by_subject(GMAIL_FAIL, FORGED_PASS), "fail")

@@ -124,8 +124,8 @@ class TestSetupWizard(MailCatcherCase):
                 ("gmail", "mx.google.com"),
                 ("ovh", "*.mail.ovh.net"),
                 ("gandi", "spool.mail.gandi.net"),
-                # Microsoft 365 writes no authserv-id; the others' names are not known.
-                ("microsoft", False),
+                ("microsoft", "mx.microsoft.com"),
+                # The others' names are not known.
                 ("infomaniak", False),
                 ("proton_bridge", False),
             ]:

@@ -4,7 +4,7 @@ from email.policy import SMTP
 from pathlib import Path
 from unittest import TestCase
 
-from lib.sender_auth import authserv_id_matches, from_domain, sender_verdict, trusted_results
+from lib.sender_auth import authserv_id_matches, from_domain, sender_verdict
 
 # Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
 # imports Odoo: import it as a top-level module instead (appended, so that `lib` stays the
@@ -18,7 +18,12 @@ from auth_results import (
     OPENDMARC_FAIL,
     OPENDMARC_PASS,
     OUTLOOK_ARC,
+    OUTLOOK_COMPAUTH_ONLY,
+    OUTLOOK_CURRENT_PASS,
+    OUTLOOK_CURRENT_SPOOFED,
+    OUTLOOK_MIMEKIT_490,
     OUTLOOK_PASS,
+    OUTLOOK_VALIDITY_SPOOFED,
     OVH_DKIM,
 )
 
@@ -43,11 +48,42 @@ class TestSenderAuthentication(TestCase):
         # OpenDKIM alone: a good signature of the author's domain is enough.
         self.assertEqual(sender_verdict([OPENDKIM_PASS], FROM, "mail.company.test"), "pass")
 
-    def test_microsoft_365_writes_no_authserv_id(self):
-        self.assertIsNone(trusted_results([OUTLOOK_PASS], "mx.microsoft.com"))
-        self.assertEqual(sender_verdict([OUTLOOK_PASS], FROM, "mx.microsoft.com"), "none")
-        # The ARC results are another header, which the sender could write as well.
-        self.assertEqual(sender_verdict([OUTLOOK_ARC], FROM, "mx.microsoft.com"), "none")
+    def test_microsoft_365_in_both_forms(self):
+        microsoft = "mx.microsoft.com"
+        cases = {
+            OUTLOOK_PASS: "pass",
+            OUTLOOK_CURRENT_PASS: "pass",
+            # DKIM of the author's domain passed; Microsoft's "best guess" is no DMARC pass.
+            OUTLOOK_MIMEKIT_490: "pass",
+            OUTLOOK_VALIDITY_SPOOFED: "fail",
+            OUTLOOK_CURRENT_SPOOFED: "fail",
+            # compauth=pass alone rests on Microsoft's own guesses: no proof.
+            OUTLOOK_COMPAUTH_ONLY: "none",
+        }
+        for header, expected in cases.items():
+            author = ["a@domain.com"] if header == OUTLOOK_MIMEKIT_490 else FROM
+            if header == OUTLOOK_VALIDITY_SPOOFED:
+                author = ["a@example.net"]
+            with self.subTest(header=header[:40]):
+                self.assertEqual(sender_verdict([header], author, microsoft), expected)
+        # The ARC set's own header is no Authentication-Results of the provider.
+        self.assertEqual(sender_verdict([OUTLOOK_ARC], FROM, microsoft), "none")
+
+    def test_microsoft_365_the_topmost_header_or_nothing(self):
+        microsoft = "mx.microsoft.com"
+        forged = "mx.microsoft.com 1; dmarc=pass action=none header.from=customer.test"
+        for top in (
+            "mx.microsoft.com 1 (broken; dmarc=fail",  # unreadable
+            '"mx.microsoft.com" 1; dmarc=fail',  # unreadable
+            "mx.forger.test; dmarc=fail header.from=customer.test",  # another server's
+        ):
+            with self.subTest(top=top):
+                self.assertEqual(sender_verdict([top, forged], FROM, microsoft), "none")
+        # Below the provider's own header, a forged pass counts for nothing.
+        self.assertEqual(sender_verdict([OUTLOOK_CURRENT_SPOOFED, forged], FROM, microsoft), "fail")
+        self.assertEqual(
+            sender_verdict([OUTLOOK_VALIDITY_SPOOFED, forged], FROM, microsoft), "fail"
+        )
 
     def test_a_forged_header_below_the_trusted_one_counts_for_nothing(self):
         forged = "mx.google.com; dmarc=pass header.from=customer.test"
