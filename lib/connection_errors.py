@@ -16,6 +16,13 @@ PORT = "port"
 TLS = "tls"
 TIMEOUT = "timeout"
 OTHER = "other"
+# An account that signs in with OAuth (XOAUTH2: Gmail, Microsoft 365) fails in ways of its
+# own, each with its own remedy: the provider refused the account's token or its renewal
+# (authorise the account again), the token expired during the session (renewed at the next
+# fetch), or the provider's token service could not be reached.
+OAUTH_REFUSED = "oauth_refused"
+OAUTH_EXPIRED = "oauth_expired"
+OAUTH_UNREACHABLE = "oauth_unreachable"
 
 
 def root_cause(error):
@@ -28,9 +35,43 @@ def root_cause(error):
     return error
 
 
-def classify_connection_error(error):
+def _chain(error):
+    """The error, then what it was raised from or while handling, down to the root."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _classify_oauth(error):
+    """OAUTH_REFUSED, OAUTH_EXPIRED or OAUTH_UNREACHABLE, or None when the failure is not
+    OAuth's own (an unknown host, a closed port: the usual words then)."""
+    chain = list(_chain(error))
+    if any("AccessTokenExpired" in str(link) for link in chain):
+        return OAUTH_EXPIRED
+    if any(type(link).__module__.split(".")[0] == "requests" for link in chain):
+        # The token service, which Odoo asks over HTTPS, did not answer.
+        return OAUTH_UNREACHABLE
+    root = chain[-1]
+    if isinstance(root, imaplib.IMAP4.abort):
+        return None
+    if isinstance(root, (imaplib.IMAP4.error, smtplib.SMTPAuthenticationError)):
+        return OAUTH_REFUSED
+    if not isinstance(root, OSError):
+        # Odoo's own error when the token service refuses to renew the token (a revoked
+        # consent, an expired refresh token).
+        return OAUTH_REFUSED
+    return None
+
+
+def classify_connection_error(error, oauth=False):
     """Return LOGIN, HOST, PORT, TLS, TIMEOUT or OTHER for an exception raised while
-    connecting to, or logging in on, an IMAP, POP or SMTP server."""
+    connecting to, or logging in on, an IMAP, POP or SMTP server; with `oauth` (the
+    account signs in with XOAUTH2), OAUTH_REFUSED, OAUTH_EXPIRED or OAUTH_UNREACHABLE
+    where OAuth is at fault."""
+    if oauth and (found := _classify_oauth(error)):
+        return found
     error = root_cause(error)
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return LOGIN

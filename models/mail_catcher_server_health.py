@@ -6,6 +6,9 @@ from odoo import api, fields, models
 from ..lib.connection_errors import (
     HOST,
     LOGIN,
+    OAUTH_EXPIRED,
+    OAUTH_REFUSED,
+    OAUTH_UNREACHABLE,
     PORT,
     TIMEOUT,
     TLS,
@@ -13,6 +16,9 @@ from ..lib.connection_errors import (
     root_cause,
 )
 from .mail_mail import SEND_PROMPTLY
+
+# The incoming server types of Odoo's OAuth apps (google_gmail, microsoft_outlook).
+OAUTH_SERVER_TYPES = ("gmail", "outlook")
 
 # First key of the PostgreSQL advisory locks that keep two fetches of one mailbox
 # apart; the second key is the server's id.
@@ -279,14 +285,37 @@ class MailCatcherServerHealth(models.AbstractModel):
 
     def _catcher_describe_error(self, error):
         return self._describe_connection_error(
-            error, self.env._('the server "%(name)s"', name=self.name), self.server, self.port
+            error,
+            self.env._('the server "%(name)s"', name=self.name),
+            self.server,
+            self.port,
+            oauth=self.server_type in OAUTH_SERVER_TYPES,
         )
 
     @api.model
-    def _describe_connection_error(self, error, what, host, port):
+    def _describe_connection_error(self, error, what, host, port, oauth=False):
         """A connection error in the admin's words: which setting to check, then what
-        the server said. `what` names the server ("the outgoing server")."""
+        the server said. `what` names the server ("the outgoing server"); `oauth`: it
+        signs in with OAuth, whose failures have remedies of their own."""
         advice = {
+            OAUTH_REFUSED: self.env._(
+                "%(what)s refused the account's authorisation (OAuth): it was revoked or has "
+                "expired. Open the server, connect the account again (the Gmail or Outlook "
+                "button), then click Test & Confirm.",
+                what=what,
+            ),
+            OAUTH_EXPIRED: self.env._(
+                "%(what)s ended the session: the account's access token (OAuth) expired "
+                "during the fetch. It is renewed at the next fetch; if this repeats, connect "
+                "the account again.",
+                what=what,
+            ),
+            OAUTH_UNREACHABLE: self.env._(
+                "The sign-in service (OAuth) of %(what)s could not be reached to renew the "
+                "account's access: check that Odoo can reach the internet. Fetching resumes "
+                "by itself once it can.",
+                what=what,
+            ),
             LOGIN: self.env._(
                 "%(what)s refused the login: check the username and password.", what=what
             ),
@@ -307,7 +336,7 @@ class MailCatcherServerHealth(models.AbstractModel):
             TIMEOUT: self.env._(
                 "%(what)s did not answer in time: check its name and port.", what=what
             ),
-        }.get(classify_connection_error(error))
+        }.get(classify_connection_error(error, oauth=oauth))
         detail = str(root_cause(error)) or type(root_cause(error)).__name__
         if not advice:
             return detail

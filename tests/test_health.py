@@ -1,3 +1,5 @@
+import imaplib
+
 from odoo.tests import tagged
 
 from .common import MailCatcherCase
@@ -70,3 +72,16 @@ class TestHealth(MailCatcherCase):
         self.assertFalse(server.mail_catcher_last_sent)
         mail.send()
         self.assertTrue(server.mail_catcher_last_sent)
+
+    def test_an_oauth_account_is_told_how_to_authorise_again(self):
+        # google_gmail comes with mail: its servers sign in with XOAUTH2.
+        server = self.catcher_server
+        server.server_type = "gmail"
+        refused = imaplib.IMAP4.error("b'[AUTHENTICATIONFAILED] Authentication failed.'")
+        words = server._catcher_describe_error(refused)
+        self.assertIn("refused the account's authorisation (OAuth)", words)
+        self.assertIn("connect the account again", words)
+        expired = imaplib.IMAP4.abort("b'* BYE Session invalidated - AccessTokenExpired'")
+        self.assertIn("renewed at the next fetch", server._catcher_describe_error(expired))
+        server.server_type = "imap"
+        self.assertIn("check the username and password", server._catcher_describe_error(refused))
