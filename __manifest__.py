@@ -7,7 +7,14 @@
     "license": "LGPL-3",
     "depends": ["mail"],
     "external_dependencies": {
-        "python": ["flufl_bounce", "authres", "mail_parser_reply", "tnefparse"]
+        "python": [
+            "flufl_bounce",
+            "authres",
+            "mail_parser_reply",
+            "tnefparse",
+            "compressed_rtf",
+            "striprtf",
+        ]
     },
     "data": [
         "security/ir.model.access.csv",

@@ -28,12 +28,11 @@ CHUNK_MEMO_UNREAD = {"message_bounce"}
 
 
 def _tnef_body(content):
-    """The HTML of a winmail.dat's own body: its HTML, else its text."""
+    """The HTML of a winmail.dat's own body: its HTML, else its text, else its RTF's."""
     if content.html:
         return html_sanitize(content.html, strip_classes=True)
-    if content.text and content.text.strip():
-        return append_content_to_html("", content.text, preserve=True)
-    return None
+    text = next((text for text in (content.text, content.rtf_text) if text and text.strip()), "")
+    return append_content_to_html("", text, preserve=True) if text else None
 
 
 class MailThread(models.AbstractModel):

@@ -105,3 +105,13 @@ class TestMailAsSent(RoutingCase):
                 self.assertNotIn("winmail.dat", message.attachment_ids.mapped("name"))
                 unpacked += bool(inside)
         self.assertGreaterEqual(unpacked, 10, "most of the real files hold files")
+
+    def test_the_body_inside_a_winmail_dat_is_shown_when_the_mail_has_none(self):
+        [voice_mail] = [path for path in tnef_corpus() if path.stem == "multi-value-attribute"]
+        mail = self.reply()
+        mail.set_content(voice_mail.read_bytes(), "application", "ms-tnef", filename="winmail.dat")
+        message = self.posted(mail)
+        self.assertIn("You received a voice mail from Curie Conf Room", message.body)
+        self.assertEqual(
+            message.attachment_ids.mapped("name"), ["208225__5_seconds__Voice_Mail.mp3"]
+        )

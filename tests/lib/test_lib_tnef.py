@@ -6,7 +6,7 @@ from unittest import TestCase
 
 from tnefparse import TNEF
 
-from lib.tnef import TnefContent, UnreadableTnef, is_tnef, unpack
+from lib.tnef import TnefContent, UnreadableTnef, is_tnef, rtf_to_text, unpack
 
 sys.path.append(str(Path(__file__).parents[2] / "scripts"))
 import tnef_corpus
@@ -19,34 +19,37 @@ CORPUS = (
 )
 
 # What each example of tnefparse 1.4.0 holds, read with tnefparse itself: the file names,
-# and which bodies (the RTF body, compressed, is left out: see lib/tnef.py).
+# and which bodies. Ten have only an RTF body, three of them Outlook's HTML wrapped in RTF.
 EXAMPLES = {
-    "IPM-DistList.tnef": (["Untitled Attachment"], set()),
+    "IPM-DistList.tnef": (["Untitled Attachment"], {"rtf"}),
     "MAPI_ATTACH_DATA_OBJ.tnef": (
         ["VIA_Nytt_1402.doc", "VIA_Nytt_1402.pdf", "VIA_Nytt_14021.htm"],
-        set(),
+        {"rtf"},
     ),
-    "MAPI_OBJECT.tnef": (["Untitled_Attachment"], set()),
+    "MAPI_OBJECT.tnef": (["Untitled_Attachment"], {"rtf"}),
     "bad_checksum.tnef": (["image001.png"], {"html", "text"}),
     "body.tnef": ([], {"html"}),
-    "data-before-name.tnef": (["AUTOEXEC.BAT", "CONFIG.SYS", "boot.ini"], set()),
+    "data-before-name.tnef": (["AUTOEXEC.BAT", "CONFIG.SYS", "boot.ini"], {"rtf"}),
     "duplicate_filename.tnef": (
         ["file_abcdefgh.txt", "file_abcdefgh.txt", "VIA_Nytt_14021.htm"],
-        set(),
+        {"rtf"},
     ),
     "garbage-at-end.tnef": ([], set()),
-    "long-filename.tnef": (["allproductsmar2000.dat"], set()),
+    "long-filename.tnef": (["allproductsmar2000.dat"], {"rtf"}),
     "missing-filenames.tnef": (
         ["generpts.src", "TechlibDEC99.doc", "TechlibDEC99-JAN00.doc", "TechlibNOV99.doc"],
-        set(),
+        {"rtf"},
     ),
     "multi-name-property.tnef": ([], set()),
-    "multi-value-attribute.tnef": (["208225__5_seconds__Voice_Mail.mp3"], set()),
+    "multi-value-attribute.tnef": (["208225__5_seconds__Voice_Mail.mp3"], {"rtf"}),
     "one-file.tnef": (["AUTHORS"], set()),
-    "rtf.tnef": ([], set()),
-    "triples.tnef": ([], {"text"}),
+    "rtf.tnef": ([], {"rtf"}),
+    "triples.tnef": ([], {"rtf", "text"}),
     "two-files.tnef": (["AUTHORS", "README"], set()),
-    "umlaut.tnef": (["TBZ PARIV GmbH.jpg", "image003.jpg", "UmlautAnhang-äüö.txt"], set()),
+    "umlaut.tnef": (
+        ["TBZ PARIV GmbH.jpg", "image003.jpg", "UmlautAnhang-äüö.txt"],
+        {"rtf"},
+    ),
     "unicode-mapi-attr-name.tnef": (
         ["spaconsole2.cfg", "image001.png", "image002.png", "image003.png"],
         {"html"},
@@ -61,6 +64,7 @@ class TestTnef(TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.files = {path.name: path.read_bytes() for path in tnef_corpus.gather(CORPUS)}
 
     def test_the_corpus_is_the_nineteen_examples(self):
@@ -78,9 +82,16 @@ class TestTnef(TestCase):
                     tuple((a.long_filename(), a.data) for a in read.attachments),
                 )
                 self.assertEqual(
-                    {body for body in ("html", "text") if getattr(content, body)}, bodies
+                    {body for body in ("html", "rtf", "text") if getattr(content, body)}, bodies
                 )
-                self.assertIsNone(content.rtf)
+                if "rtf" in bodies:
+                    self.assertTrue(content.rtf.startswith(b"{\\rtf1"))
+                    # tnefparse decompresses it too, now that compressed_rtf is there.
+                    self.assertEqual(content.rtf, read.rtfbody.rstrip(b"\x00"))
+                    # Every RTF body of the corpus shows some text.
+                    self.assertTrue(content.rtf_text and content.rtf_text.strip())
+                else:
+                    self.assertIsNone(content.rtf_text)
 
     def test_the_files_come_out_whole(self):
         files = dict(unpack(self.files["two-files.tnef"]).attachments)
@@ -106,9 +117,84 @@ class TestTnef(TestCase):
         self.assertEqual(unpack(self.files["triples.tnef"]).text, "Sample description\r\n")
         self.assertEqual(unpack(self.files["unicode-mapi-attr.tnef"]).text, "\u200bhello world")
 
-    def test_an_rtf_body_is_not_read_without_compressed_rtf(self):
-        self.assertTrue(TNEF(self.files["rtf.tnef"]).has_body())
-        self.assertEqual(unpack(self.files["rtf.tnef"]), TnefContent((), None, None, None))
+    def test_an_rtf_body_is_decompressed_and_its_text_read(self):
+        content = unpack(self.files["rtf.tnef"])
+        self.assertEqual((content.attachments, content.html, content.text), ((), None, None))
+        # tnefparse drops the compressed body's last byte, a NUL its header counts.
+        self.assertTrue(content.rtf.startswith(b"{\\rtf1\\ansi\\ansicpg1252\\deff0"))
+        self.assertTrue(content.rtf.endswith(b"\\par\r\n}\r\n"))
+        self.assertTrue(content.rtf_text.startswith("aafgag'alga'kgk\n\nagka;kgag\n"))
+        self.assertTrue(content.rtf_text.endswith("978-318-6939 (Fax)"))
+        self.assertIn("Greg Allen\nSenior Engineer/QADirector Team\n", content.rtf_text)
+
+    def test_the_text_of_an_rtf_body_is_what_it_shows(self):
+        def rtf_text(name):
+            return unpack(self.files[name]).rtf_text
+
+        self.assertEqual(rtf_text("data-before-name.tnef"), "asdf")
+        self.assertTrue(
+            rtf_text("MAPI_OBJECT.tnef").startswith(
+                "Attached is the updated October Discounted Price List of refurbished HP "
+                "products available to staff members.\n"
+            )
+        )
+        # Norwegian, in \'xx escapes of cp1252.
+        self.assertTrue(
+            rtf_text("MAPI_ATTACH_DATA_OBJ.tnef").startswith(
+                "Det er jo en velkjent sak at bodødamene er noe mer jålete/velkledde"
+            )
+        )
+        self.assertIn("Heather\n\n\n-----Original Message-----", rtf_text("long-filename.tnef"))
+        self.assertTrue(rtf_text("missing-filenames.tnef").startswith("Hi Stephen,\n\nSue has"))
+        # Outlook's HTML wrapped in RTF (\fromhtml1): its text, not its tags.
+        for name, text in [
+            ("IPM-DistList.tnef", "This is the first half of the list because Comcast allows"),
+            ("multi-value-attribute.tnef", "You received a voice mail from Curie Conf Room"),
+            ("umlaut.tnef", "TEST äöü +-*/~\n"),
+        ]:
+            with self.subTest(name):
+                self.assertIn(b"\\fromhtml1", unpack(self.files[name]).rtf)
+                self.assertTrue(rtf_text(name).startswith(text))
+                self.assertNotIn("<", rtf_text(name))
+        self.assertEqual(
+            rtf_text("multi-value-attribute.tnef"),
+            "You received a voice mail from Curie Conf Room at 208225.",
+        )
+        # Beside a plain body, in the code page the RTF declares (cp1251).
+        self.assertEqual(rtf_text("triples.tnef"), "Sample description")
+
+    def test_a_damaged_rtf_body_leaves_the_files_and_the_rest(self):
+        data = self.files["data-before-name.tnef"]
+        compressed = TNEF(data)._rtfbody
+        start = data.index(compressed)
+        whole = unpack(data)
+        for why, damaged in [
+            ("a byte changed: its CRC is wrong", data[: start + 20] + b"?" + data[start + 21 :]),
+            ("no compression known", data[: start + 8] + b"XXXX" + data[start + 12 :]),
+        ]:
+            with self.subTest(why):
+                content = unpack(damaged)
+                self.assertEqual(content.attachments, whole.attachments)
+                self.assertEqual((content.rtf, content.rtf_text), (None, None))
+        # A header that counts billions of bytes: no NULs are made up for them, the bytes
+        # there are read (and their CRC holds).
+        damaged = data[:start] + b"\xff\xff\xff\x7f" + data[start + 4 :]
+        self.assertEqual(unpack(damaged), whole)
+
+    def test_rtf_to_text(self):
+        for rtf, text in [
+            (b"{\\rtf1\\ansi\\ansicpg1252 Gr\\'fc\\'dfe\\par\r\n}", "Grüße"),
+            # 8-bit bytes left raw are in the RTF's code page too.
+            (b"{\\rtf1\\ansi\\ansicpg1251 \xcf\xf0\xe8\xe2\xe5\xf2}", "Привет"),
+            (b"{\\rtf1\\ansi \\u8364? \\par}", "€"),
+            # A byte cp1252 leaves undefined.
+            (b"{\\rtf1\\ansi\\ansicpg1252 a\\'81b}", "a\ufffdb"),
+            # Nothing shown, or what striprtf fails on (\uc without its number).
+            (b"{\\rtf1\\ansi \\par\\par }", None),
+            (b"{\\rtf1\\ansi\\uc text}", None),
+        ]:
+            with self.subTest(rtf):
+                self.assertEqual(rtf_to_text(rtf), text)
 
     def test_a_file_without_a_name_gets_one(self):
         # README's short and long names blanked out in a real TNEF.
