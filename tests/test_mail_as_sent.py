@@ -115,3 +115,12 @@ class TestMailAsSent(RoutingCase):
         self.assertEqual(
             message.attachment_ids.mapped("name"), ["208225__5_seconds__Voice_Mail.mp3"]
         )
+
+    def test_a_winmail_dat_that_cannot_be_read_is_kept_with_a_line(self):
+        mail = self.reply()
+        mail.set_content("See attached.")
+        damaged = b"PK\x03\x04 a zip that a mail client mislabelled"
+        mail.add_attachment(damaged, "application", "ms-tnef", filename="winmail.dat")
+        message = self.posted(mail)
+        self.assertEqual(message.attachment_ids.mapped("name"), ["winmail.dat"])
+        self.assertIn("winmail.dat (Outlook's format) could not be unpacked", message.body)
