@@ -11,7 +11,9 @@ class ResCompany(models.Model):
     mail_catcher_server_id = fields.Many2one(
         "fetchmail.server",
         groups="base.group_system",
-        domain=[("server_type", "in", ("imap", "pop"))],
+        # Odoo's OAuth apps' servers (google_gmail, microsoft_outlook) are read over IMAP,
+        # signing in with XOAUTH2: catchers like the others.
+        domain=[("server_type", "in", ("imap", "pop", "gmail", "outlook"))],
         help="Incoming mail server that receives the replies to the mails sent from "
         "documents. Leave empty to let replies reach each sender's own mailbox.",
     )

@@ -84,3 +84,17 @@ class TestSettings(MailCatcherCase):
         settings.mail_catcher_trusted_authserv_id = "mx.google.com"
         settings.execute()
         self.assertEqual(self.catcher_server.catcher_trusted_authserv_id, "mx.google.com")
+
+    def test_an_oauth_server_can_be_the_catcher(self):
+        # google_gmail comes with mail: its incoming servers sign in with XOAUTH2.
+        gmail = self.env["fetchmail.server"].create(
+            {"name": "Gmail catcher", "server_type": "gmail", "user": "catcher@company.test"}
+        )
+        domain = self.env["res.company"]._fields["mail_catcher_server_id"].domain
+        offered = self.env["fetchmail.server"].search(domain)
+        self.assertIn(gmail, offered)
+        self.assertIn(self.catcher_server, offered)
+        self.company.write(
+            {"mail_catcher_server_id": gmail.id, "mail_catcher_email": "mailcatcher@company.test"}
+        )
+        self.assertEqual(gmail._get_connection_type(), "imap", "fetched and watched over IMAP")
