@@ -162,29 +162,29 @@ class MailThread(models.AbstractModel):
         The raw mail in the journal keeps both as they came. Returns the attachments, the
         body found inside a winmail.dat, and the lines to add."""
         kinds = part_kinds(message)
-        unwrapped, inner_body, lines = [], None, {}
+        unwrapped, inner_body, lines = [], None, []
         for attachment in attachments:
             kind = kinds.get(attachment.fname)
             if kind == SIGNATURE:
-                lines[self.env._("This mail was signed (S/MIME).")] = True
-                continue
-            if kind != TNEF:
+                lines.append(self.env._("This mail was signed (S/MIME)."))
+            elif kind != TNEF:
                 unwrapped.append(attachment)
-                continue
-            try:
-                content = unpack_tnef(attachment.content)
-            except UnreadableTnef as error:
-                message = self.env._(
-                    "%(name)s (Outlook's format) could not be unpacked: %(error)s",
-                    name=attachment.fname,
-                    error=error,
-                )
-                lines[message] = True
-                unwrapped.append(attachment)
-                continue
-            unwrapped += [self._Attachment(name, data, {}) for name, data in content.attachments]
-            inner_body = inner_body or _tnef_body(content)
-        return unwrapped, inner_body, list(lines)
+            else:
+                try:
+                    content = unpack_tnef(attachment.content)
+                except UnreadableTnef as error:
+                    lines.append(
+                        self.env._(
+                            "%(name)s (Outlook's format) could not be unpacked: %(error)s",
+                            name=attachment.fname,
+                            error=error,
+                        )
+                    )
+                    unwrapped.append(attachment)
+                    continue
+                unwrapped += [self._Attachment(*inside, {}) for inside in content.attachments]
+                inner_body = inner_body or _tnef_body(content)
+        return unwrapped, inner_body, list(dict.fromkeys(lines))
 
     def _process_attachments_for_post(self, attachments, attachment_ids, message_values):
         """An image that a routed reply's text shows (a signature logo, a pasted picture,
