@@ -108,7 +108,8 @@ def deliver_replies(bench, mailbox, setup, count=None):
 
 
 def unseen(bench, mailbox, folder="INBOX"):
-    imap = bench.imap(mailbox)
+    """How many mails of the mailbox's folder are unread, on whichever server holds it."""
+    imap = bench.connect(mailbox)
     try:
         imap.select(f'"{folder}"', readonly=True)
         return len(imap.search(None, "UNSEEN")[1][0].split())

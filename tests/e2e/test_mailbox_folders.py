@@ -8,7 +8,7 @@ is these tests' subject."""
 import textwrap
 import uuid
 
-from test_fetch_pipeline import fetch, make_server, outcome, reply_to
+from test_fetch_pipeline import fetch, make_server, outcome, reply_to, unseen
 
 
 def server_state(odoo, server_id):
@@ -37,15 +37,6 @@ def server_state(odoo, server_id):
 
 def message_ids(bench, mailbox, folder="INBOX"):
     return [mail["Message-ID"] for mail in bench.messages(mailbox, folder)]
-
-
-def unseen(bench, mailbox, folder="INBOX"):
-    imap = bench.connect(mailbox)
-    try:
-        imap.select(f'"{folder}"', readonly=True)
-        return len(imap.search(None, "UNSEEN")[1][0].split())
-    finally:
-        imap.logout()
 
 
 def reply_twice(odoo, bench, mailbox, setup, folder="INBOX"):
