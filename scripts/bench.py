@@ -274,6 +274,25 @@ def terminate(pid: int | None, cmdline_contains: str, timeout: float = STOP_TIME
     raise RuntimeError(f"process {pid} ({cmdline_contains}) survived SIGKILL")
 
 
+def spawn_listening(command: list[str], port: int, log: Path, name: str) -> subprocess.Popen:
+    """Start a server in a session of its own (it outlives the CLI that started it), its
+    output appended to `log`, and wait until it listens on `port`."""
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not listen on {port}:\n" + tail(log))
+        time.sleep(0.05)
+    return process
+
+
 def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -526,23 +545,13 @@ class Bench:
         its log goes to imap4d.log."""
         if pid_alive(self.info.get("imap2_pid"), str(self.imap2_conf)):
             return
-        port = self.info["imap2_port"]
-        with open(self.dir / "imap4d.log", "ab") as log:
-            self._imap2_proc = subprocess.Popen(
-                [IMAP4D, f"--config-file={self.imap2_conf}", "--daemon", "--foreground"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
+        self._imap2_proc = spawn_listening(
+            [IMAP4D, f"--config-file={self.imap2_conf}", "--daemon", "--foreground"],
+            self.info["imap2_port"],
+            self.dir / "imap4d.log",
+            "imap4d",
+        )
         self.info["imap2_pid"] = self._imap2_proc.pid
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(port):
-            if self._imap2_proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"imap4d did not listen on {port}:\n" + tail(self.dir / "imap4d.log")
-                )
-            time.sleep(0.05)
         self._save()
 
     def _write_imap2_conf(self) -> None:
@@ -607,37 +616,27 @@ class Bench:
         """Run the SMTP server as a child in its own session, so that the CLI can exit and
         leave it running, and the API and the CLI share one code path."""
         port = self.info["smtp_port"]
-        with open(self.dir / "smtp-serve.err", "ab") as err:
-            self._smtp_proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(Path(__file__).resolve()),
-                    "smtp-serve",
-                    "--dir",
-                    str(self.dir),
-                    "--lmtp-port",
-                    str(self.info["lmtp_port"]),
-                    "--imap2-port",
-                    str(self.info["imap2_port"]),
-                    "--password",
-                    self.password,
-                    "--port",
-                    str(port),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=err,
-                stderr=err,
-                start_new_session=True,
-            )
+        self._smtp_proc = spawn_listening(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "smtp-serve",
+                "--dir",
+                str(self.dir),
+                "--lmtp-port",
+                str(self.info["lmtp_port"]),
+                "--imap2-port",
+                str(self.info["imap2_port"]),
+                "--password",
+                self.password,
+                "--port",
+                str(port),
+            ],
+            port,
+            self.dir / "smtp-serve.err",
+            "the SMTP server",
+        )
         self.info["smtp_pid"] = self._smtp_proc.pid
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(port):
-            if self._smtp_proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the SMTP server did not listen on {port}:\n"
-                    + tail(self.dir / "smtp-serve.err")
-                )
-            time.sleep(0.05)
 
     def _save(self) -> None:
         if self.dir.exists():

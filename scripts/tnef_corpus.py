@@ -8,7 +8,6 @@ licence); they are unpacked once into a cache folder and reused.
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 # Its sibling script, run from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torture_corpus import download_pypi
+from torture_corpus import download_pypi, main
 
 PACKAGE, VERSION = "tnefparse", "1.4.0"
 FOLDER = f"tnefparse-{VERSION}/tests/examples/"
@@ -49,12 +48,5 @@ def _unpack(archive_path: Path, dest: Path) -> None:
         raise RuntimeError(f"no TNEF file found in {PACKAGE} {VERSION} under {FOLDER}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", required=True, type=Path)
-    arguments = parser.parse_args()
-    print(len(gather(arguments.dest)))
-
-
 if __name__ == "__main__":
-    main()
+    main(gather, __doc__)

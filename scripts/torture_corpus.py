@@ -119,8 +119,9 @@ def _split_mbox(content: bytes) -> list[bytes]:
         return [box.get_bytes(key) for key in box.iterkeys()]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(gather=gather, description=__doc__):
+    """The command line of a corpus script: gathers into --dest, prints the count."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--dest", required=True, type=Path)
     arguments = parser.parse_args()
     print(len(gather(arguments.dest)))
