@@ -31,7 +31,11 @@ def required_env(name):
 
 @pytest.fixture(scope="session")
 def bench():
-    return bench_module.Bench.load(required_env("MAIL_CATCHER_BENCH"))
+    bench = bench_module.Bench.load(required_env("MAIL_CATCHER_BENCH"))
+    # The Odoo processes the tests start reach the OAuth providers' token services on
+    # the bench's stand-in, under their own names (Bench.oauth_environ).
+    os.environ.update(bench.oauth_environ())
+    return bench
 
 
 @pytest.fixture(scope="session")
