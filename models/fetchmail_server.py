@@ -107,6 +107,10 @@ class FetchmailServer(models.Model):
                 raise UserError(server._catcher_folder_refused(refused)) from refused
             except (UserError, OSError, IMAP4.error, poplib.error_proto) as error:
                 raise UserError(server._catcher_describe_error(error)) from error
+        if self & self._catcher_servers():
+            # What waited while the catcher could not sign in (a revoked authorisation, a
+            # changed password) comes in now, not at the next scheduled fetch.
+            self.env.ref("mail_catcher.ir_cron_fetch_replies").sudo()._trigger()
         return True
 
     def connect(self, allow_archived=False):
