@@ -14,6 +14,7 @@ Usable as a module (``Bench``) and as a CLI::
     python bench.py stop --dir DIR                     # idempotent
     python bench.py run [--dir DIR] [--password P]     # foreground until SIGINT/SIGTERM
     python bench.py smtp-serve --dir DIR --lmtp-port N --imap2-port I --password P --port M
+                               --oauth-port O
                                                        # internal: the SMTP child
 
 Only the standard library is needed, except for ``smtp-serve`` (aiosmtpd); Dovecot and imap4d
@@ -23,6 +24,7 @@ must be installed and the bench run as root (Dovecot drops privileges to ``doven
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import ctypes
 import email.policy
@@ -736,6 +738,8 @@ class Bench:
                 self.password,
                 "--port",
                 str(port),
+                "--oauth-port",
+                str(self.info["oauth_port"]),
             ],
             port,
             self.dir / "smtp-serve.err",
@@ -927,13 +931,17 @@ class Bench:
 # -- SMTP server (the smtp-serve child) -------------------------------------------------------
 
 
-def smtp_serve(dir: str, lmtp_port: int, imap2_port: int, password: str, port: int) -> None:
-    """Accept any mail (and any AUTH) and deliver it, until SIGTERM: to the second IMAP server
-    for its domain, to Dovecot over LMTP for any other."""
+def smtp_serve(
+    dir: str, lmtp_port: int, imap2_port: int, password: str, port: int, oauth_port: int
+) -> None:
+    """Accept any mail (and any AUTH by password) and deliver it, until SIGTERM: to the second
+    IMAP server for its domain, to Dovecot over LMTP for any other. STARTTLS is offered (the
+    bench's certificate), and AUTH XOAUTH2 with a token that the stand-in token service
+    knows for that account, as Gmail's and Microsoft 365's SMTP servers take it."""
     import asyncio
 
     from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     log_path = Path(dir) / "smtp.log"
     # aiosmtpd warns about its own use of this attribute when AUTH succeeds.
@@ -986,8 +994,34 @@ def smtp_serve(dir: str, lmtp_port: int, imap2_port: int, password: str, port: i
                 return "451 4.3.0 delivery failed: " + "; ".join(errors).replace("\n", " ")
             return "250 OK delivered"
 
+        async def auth_XOAUTH2(self, server, args):
+            """AUTH XOAUTH2 <base64 of "user=...^Aauth=Bearer ...^A^A">, in one line as
+            Odoo's apps send it; refused in Gmail's words (535 5.7.8)."""
+            try:
+                sasl = base64.b64decode(args[1], validate=True).decode()
+                fields = dict(part.split("=", 1) for part in sasl.split("\1") if "=" in part)
+            except (IndexError, ValueError):
+                return AuthResult(
+                    success=False, handled=False, message="501 5.5.2 Cannot decode XOAUTH2"
+                )
+            user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+            answer = await asyncio.to_thread(introspect, token)
+            if answer.get("active") and answer.get("email") == user:
+                return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+            refused = "535 5.7.8 Username and Password not accepted"
+            return AuthResult(success=False, handled=False, message=refused)
+
+    def introspect(token: str) -> dict:
+        data = urllib.parse.urlencode({"token": token}).encode()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://{HOST}:{oauth_port}/introspect", data, timeout=10) as answer:
+            return json.loads(answer.read())
+
     def accept_any(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=True)
+
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(Path(dir) / "tls" / "cert.pem", Path(dir) / "tls" / "key.pem")
 
     controller = Controller(
         Handler(),
@@ -999,6 +1033,7 @@ def smtp_serve(dir: str, lmtp_port: int, imap2_port: int, password: str, port: i
         authenticator=accept_any,
         auth_required=False,
         auth_require_tls=False,
+        tls_context=tls,
     )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -1029,10 +1064,13 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--imap2-port", type=int, required=True)
     cmd.add_argument("--password", required=True)
     cmd.add_argument("--port", type=int, required=True)
+    cmd.add_argument("--oauth-port", type=int, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "smtp-serve":
-        smtp_serve(args.dir, args.lmtp_port, args.imap2_port, args.password, args.port)
+        smtp_serve(
+            args.dir, args.lmtp_port, args.imap2_port, args.password, args.port, args.oauth_port
+        )
     elif args.command == "stop":
         state = Path(args.dir) / "bench.json"
         if state.exists():

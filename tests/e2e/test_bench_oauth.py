@@ -1,9 +1,12 @@
 """The bench's OAuth parts, against the real servers: Dovecot over TLS with the bench's
-certificate, its XOAUTH2 logins checked with the stand-in token service, and that service
+certificate, its XOAUTH2 logins (and the SMTP server's) checked with the stand-in token
+service, and that service
 reached under the providers' own names, as an Odoo process started with
 Bench.oauth_environ() reaches it."""
 
+import base64
 import imaplib
+import smtplib
 import ssl
 import sys
 import uuid
@@ -103,3 +106,21 @@ def test_a_revoked_consent_stops_its_tokens_and_their_renewal(bench, provider, a
         bench.imaps(address, token=granted["access_token"])
     refused = provider(GOOGLE, grant_type="refresh_token", refresh_token=granted["refresh_token"])
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+
+
+def test_smtp_takes_xoauth2_after_starttls_as_odoos_apps_send_it(bench, provider, address):
+    granted = provider(
+        GOOGLE, grant_type="authorization_code", code=bench.oauth_consent(address)
+    ).json()
+
+    def auth(token):
+        with smtplib.SMTP(bench.info["host"], bench.info["smtp_port"], timeout=10) as smtp:
+            smtp.starttls()
+            smtp.ehlo()
+            assert "XOAUTH2" in smtp.esmtp_features["auth"]
+            sasl = f"user={address}\1auth=Bearer {token}\1\1"
+            return smtp.docmd("AUTH", "XOAUTH2 " + base64.b64encode(sasl.encode()).decode())[0]
+
+    assert auth(granted["access_token"]) == 235
+    bench.oauth_revoke(address)
+    assert auth(granted["access_token"]) == 535
