@@ -58,7 +58,7 @@ def _classify_oauth(error):
         return None
     if isinstance(root, (imaplib.IMAP4.error, smtplib.SMTPAuthenticationError)):
         return OAUTH_REFUSED
-    if not isinstance(root, OSError):
+    if type(root).__module__ == "odoo.exceptions":
         # Odoo's own error when the token service refuses to renew the token (a revoked
         # consent, an expired refresh token).
         return OAUTH_REFUSED

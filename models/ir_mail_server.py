@@ -1,13 +1,91 @@
-from odoo import fields, models
+import smtplib
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.connection_errors import OAUTH_REFUSED, classify_connection_error, root_cause
+
+# The sign-ins of Odoo's OAuth apps (google_gmail, microsoft_outlook).
+OAUTH_AUTHENTICATIONS = ("gmail", "outlook")
+# What a granted consent writes on the server: written again, the account was connected.
+OAUTH_TOKEN_FIELDS = ("google_gmail_refresh_token", "microsoft_outlook_refresh_token")
 
 
 class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
     mail_catcher_last_sent = fields.Datetime(string="Last Successful Send", readonly=True)
+    mail_catcher_sign_in_refused = fields.Text(
+        string="Sign-in Refused",
+        readonly=True,
+        copy=False,
+        help="Why the provider last refused this server's authorisation (OAuth), until the "
+        "account is connected again or a mail leaves through it.",
+    )
     mail_catcher_exception_count = fields.Integer(
         string="Failed Outgoing Mails", compute="_compute_mail_catcher_exception_count"
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if any(vals.get(name) for name in OAUTH_TOKEN_FIELDS):
+            refused = self.filtered("mail_catcher_sign_in_refused")
+            refused.sudo().mail_catcher_sign_in_refused = False
+            if refused:
+                # The mails the refusal stopped go out now that the account is connected.
+                refused.action_mail_catcher_retry_exceptions()
+                self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        return result
+
+    def _smtp_login(self, connection, smtp_user, smtp_password):
+        """An OAuth sign-in that the provider refuses is said in its own words on the
+        server (the Outgoing Mail Health board) and on its failed mails; its mails are not
+        retried as if the server were out of reach: someone must connect the account."""
+        if len(self) != 1 or self.smtp_authentication not in OAUTH_AUTHENTICATIONS:
+            return super()._smtp_login(connection, smtp_user, smtp_password)
+        try:
+            self._mail_catcher_oauth_login(connection, smtp_user, smtp_password)
+        except Exception as error:
+            if classify_connection_error(error, oauth=True) != OAUTH_REFUSED:
+                raise
+            words = self._mail_catcher_refused_words(error)
+            self.sudo().mail_catcher_sign_in_refused = words
+            raise UserError(words) from error
+        return None
+
+    def _mail_catcher_oauth_login(self, connection, smtp_user, smtp_password):
+        """The apps send AUTH XOAUTH2 with `docmd` and ignore the answer: a refused token
+        would only show at MAIL FROM, as a refused sender. The answer is read here."""
+        replies = []
+        docmd = connection.docmd
+
+        def docmd_kept(command, args=""):
+            replies.append(reply := docmd(command, args))
+            return reply
+
+        connection.docmd = docmd_kept
+        try:
+            super()._smtp_login(connection, smtp_user, smtp_password)
+        finally:
+            connection.docmd = docmd
+        if replies and replies[-1][0] != 235:
+            raise smtplib.SMTPAuthenticationError(*replies[-1])
+
+    def _mail_catcher_refused_words(self, error):
+        detail = str(root_cause(error)) or type(root_cause(error)).__name__
+        return self.env._(
+            "%(server)s cannot send: the provider refused the account's authorisation "
+            "(OAuth), which was revoked or has expired. Open the outgoing server and connect "
+            "the account again (the Gmail or Outlook button): the mails that failed meanwhile "
+            "are sent then.\n%(detail)s",
+            server=self.name,
+            detail=detail,
+        )
+
+    @api.model
+    def _mail_catcher_refusing(self):
+        """The servers whose OAuth sign-in was refused, which no retry will fix."""
+        return self.sudo().search([("mail_catcher_sign_in_refused", "!=", False)])
 
     def _compute_mail_catcher_exception_count(self):
         failed = self._mail_catcher_exceptions()

@@ -70,14 +70,17 @@ class MailMail(models.Model):
             try:
                 with self.env.cr.savepoint(flush=False):
                     self.env.cr.execute(
-                        """UPDATE ir_mail_server SET mail_catcher_last_sent = %s
+                        """UPDATE ir_mail_server
+                              SET mail_catcher_last_sent = %s, mail_catcher_sign_in_refused = NULL
                             WHERE id = (SELECT id FROM ir_mail_server WHERE id = %s
                                         FOR UPDATE SKIP LOCKED)""",
                         [fields.Datetime.now(), mail_server.id],
                     )
             except TransactionRollbackError:  # pylint: disable=except-pass # see above
                 pass
-            mail_server.invalidate_recordset(["mail_catcher_last_sent"])
+            mail_server.invalidate_recordset(
+                ["mail_catcher_last_sent", "mail_catcher_sign_in_refused"]
+            )
         return res
 
     # Sending promptly -------------------------------------------------------------------
@@ -155,9 +158,14 @@ class MailMail(models.Model):
             )
         )
         since = fields.Datetime.now() - UNREACHABLE_KEPT
-        return notifications.mail_mail_id.filtered(
+        failed = notifications.mail_mail_id.filtered(
             lambda mail: mail.state == "exception" and mail.write_date >= since
         )
+        refusing = self.env["ir.mail_server"]._mail_catcher_refusing()
+        if failed and refusing:
+            # Reached, but refused the account's authorisation: retrying cannot help.
+            failed -= self.union(*refusing._mail_catcher_exceptions().values())
+        return failed
 
     @api.model
     def _mail_catcher_retry_later(self):

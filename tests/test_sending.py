@@ -81,3 +81,16 @@ class TestSending(RoutingCase):
         self.Mail.process_email_queue()
         self.assertEqual(unreachable.state, "sent")
         self.assertEqual(refused.state, "exception", "a refused address stays failed")
+
+    def test_a_refused_oauth_sign_in_is_not_retried_as_an_unreachable_server(self):
+        """The provider was reached, and refused the account's authorisation: the queue
+        keeps the mail failed, for the admin to connect the account again."""
+        server = self.env["ir.mail_server"].create(
+            {"name": "Alice's account", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
+        )
+        refused = self.failed_notification("mail_smtp")
+        refused.mail_server_id = server
+        unreachable = self.failed_notification("mail_smtp")
+        self.assertEqual(self.Mail._mail_catcher_unreachable(), refused | unreachable)
+        server.mail_catcher_sign_in_refused = "Alice's account cannot send: (OAuth) ..."
+        self.assertEqual(self.Mail._mail_catcher_unreachable(), unreachable)

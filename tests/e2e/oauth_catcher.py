@@ -78,17 +78,19 @@ class Browser:
             return response.geturl()
 
 
-def connect_account(odoo, admin, bench, kind, server_id, address, expires_in=3600):
+def connect_account(
+    odoo, admin, bench, kind, server_id, address, expires_in=3600, model="fetchmail.server"
+):
     """What the admin does on the server's form: the app's "Connect" button opens the
     provider's consent page; once they agree, the provider sends their browser back to
     Odoo with a code, which Odoo trades for the account's tokens. The bench's consent is
     given without a page: its code goes back to Odoo as the provider's redirect would."""
     app = APPS[kind]
-    action = admin("fetchmail.server", app["open"], [server_id])
+    action = admin(model, app["open"], [server_id])
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(action["url"]).query)["state"][0]
     code = bench.oauth_consent(address, expires_in=expires_in)
     landed = Browser(odoo).get(app["confirm"], code=code, state=state)
-    assert f"/odoo/fetchmail.server/{server_id}" in landed, f"Odoo kept the tokens: {landed}"
+    assert f"/odoo/{model}/{server_id}" in landed, f"Odoo kept the tokens: {landed}"
 
 
 def make_oauth_catcher(odoo, bench, kind):

@@ -52,6 +52,9 @@ class UserError(Exception):
     refuses to renew a token (lib/ imports nothing of Odoo)."""
 
 
+UserError.__module__ = "odoo.exceptions"  # where Odoo's own lives
+
+
 class TestOAuthErrors(TestCase):
     """An account that signs in with XOAUTH2 fails with remedies of its own."""
 
@@ -79,7 +82,8 @@ class TestOAuthErrors(TestCase):
             (expired, OAUTH_EXPIRED, TLS),
             (unreachable, OAUTH_UNREACHABLE, HOST),
             (renewal_refused, OAUTH_REFUSED, OTHER),
-            # Not OAuth's fault: the usual words.
+            # Not OAuth's fault: the usual words, and a bug is not a refusal.
+            (AttributeError("property of 'SMTPConnection' object has no deleter"), OTHER, OTHER),
             (socket.gaierror(-2, "Name or service not known"), HOST, HOST),
             (ConnectionRefusedError(111, "Connection refused"), PORT, PORT),
         ]
