@@ -43,33 +43,24 @@ class IrMailServer(models.Model):
         retried as if the server were out of reach: someone must connect the account."""
         if len(self) != 1 or self.smtp_authentication not in OAUTH_AUTHENTICATIONS:
             return super()._smtp_login(connection, smtp_user, smtp_password)
+        # The apps send AUTH XOAUTH2 with `docmd` and ignore the answer: a refused token
+        # would only show at MAIL FROM, as a refused sender. The answer is kept here.
+        replies = []
+        docmd = connection.docmd
+        connection.docmd = lambda *command: replies.append(docmd(*command)) or replies[-1]
         try:
-            self._mail_catcher_oauth_login(connection, smtp_user, smtp_password)
+            result = super()._smtp_login(connection, smtp_user, smtp_password)
+            if replies and replies[-1][0] != 235:
+                raise smtplib.SMTPAuthenticationError(*replies[-1])
         except Exception as error:
             if classify_connection_error(error, oauth=True) != OAUTH_REFUSED:
                 raise
             words = self._mail_catcher_refused_words(error)
             self.sudo().mail_catcher_sign_in_refused = words
             raise UserError(words) from error
-        return None
-
-    def _mail_catcher_oauth_login(self, connection, smtp_user, smtp_password):
-        """The apps send AUTH XOAUTH2 with `docmd` and ignore the answer: a refused token
-        would only show at MAIL FROM, as a refused sender. The answer is read here."""
-        replies = []
-        docmd = connection.docmd
-
-        def docmd_kept(command, args=""):
-            replies.append(reply := docmd(command, args))
-            return reply
-
-        connection.docmd = docmd_kept
-        try:
-            super()._smtp_login(connection, smtp_user, smtp_password)
         finally:
             connection.docmd = docmd
-        if replies and replies[-1][0] != 235:
-            raise smtplib.SMTPAuthenticationError(*replies[-1])
+        return result
 
     def _mail_catcher_refused_words(self, error):
         detail = str(root_cause(error)) or type(root_cause(error)).__name__
