@@ -4,6 +4,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from odoo import models
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize
 
@@ -108,16 +109,18 @@ class MailCatcherSetup(models.TransientModel):
         """None once sent; (kind, words) when the server refused the sender or recipient;
         any other failure is explained as the outgoing server's."""
         try:
+            # As Odoo sends: its login (_smtp_login, OAuth included), its envelope and From.
             self.env["ir.mail_server"].sudo().send_email(mail, mail_server_id=mail_server.id)
         except Exception as error:
             refusal = smtp_refusal(error)
             if refusal:
                 return refusal
+            # send_email wraps what smtplib raised while sending; connecting, it does not.
+            cause = error.__context__ if isinstance(error, MailDeliveryException) else error
             describe = self.env["fetchmail.server"]._describe_connection_error
-            cause = error.__context__ or error
             what = self.env._("the outgoing server %(server)s", server=mail_server.name)
             raise UserError(
-                describe(cause, what, mail_server.smtp_host, mail_server.smtp_port)
+                describe(cause or error, what, mail_server.smtp_host, mail_server.smtp_port)
             ) from error
         return None
 
@@ -199,6 +202,11 @@ class MailCatcherSetup(models.TransientModel):
             state=dict(entry._fields["state"]._description_selection(self.env))[entry.state],
             address=self.company_id.mail_catcher_email.rpartition("@")[0],
         )
+        if not self.company_id.mail_catcher_plus_addressing:
+            self.report += " " + self.env._(
+                "Plus-Addressing is off in Settings: turn it on, so that replies are routed "
+                "by their signed token too."
+            )
         return self._reopen()
 
     def _round_trip_rewritten(self, mail_server, email, arrived_from):
