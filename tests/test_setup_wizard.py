@@ -176,6 +176,27 @@ class TestSetupWizard(MailCatcherCase):
             )
             form.sending_mode = "send_as"
             self.assertEqual(form.smtp_host, "smtp.office365.com")
+            # With OAuth for the catcher (Odoo's Gmail app), the relay still needs no
+            # login, on the port given (Google's relay takes 25, 465 and 587).
+            form.provider = "gmail"
+            form.sending_mode = "relay"
+            self.assertTrue(form.use_oauth)
+            form.smtp_port = 465
+            form.smtp_security = "ssl"
+        form.record.action_apply()
+        relay = self.env["ir.mail_server"].search([("from_filter", "=", "company.test")])
+        self.assertRecordValues(
+            relay,
+            [
+                {
+                    "smtp_host": "smtp-relay.gmail.com",
+                    "smtp_port": 465,
+                    "smtp_encryption": "ssl",
+                    "smtp_authentication": "login",
+                    "smtp_user": False,
+                }
+            ],
+        )
 
     def test_a_round_trip_needs_a_confirmed_catcher(self):
         with self.assertRaisesRegex(UserError, "Apply the setup first"):

@@ -337,8 +337,15 @@ class MailCatcherSetup(models.TransientModel):
         # The server of an earlier setup, whichever way it sent: updated, not duplicated.
         replacing = [domain, catcher]
         if self.sending_mode == "relay":
-            # Trusted by Odoo's IP address: no login, whatever the sign-in of the catcher.
-            relay = {"smtp_authentication": "login", "smtp_user": False, "smtp_pass": False}
+            # Trusted by Odoo's IP address: no login, on the relay's own port, whatever
+            # the sign-in of the catcher (OAuth's port 587 is the submission server's).
+            relay = {
+                "smtp_authentication": "login",
+                "smtp_user": False,
+                "smtp_pass": False,
+                "smtp_port": self.smtp_port,
+                "smtp_encryption": self.smtp_security or "none",
+            }
             name = self.env._("%(name)s, relay", name=name)
             return self._outgoing_server(domain, replacing, **{**values, **relay}, name=name)
         if self.sending_mode == "send_as":
