@@ -910,12 +910,17 @@ def smtp_serve(
 
     class SendAsHandler(Handler):
         """Microsoft 365's SMTP AUTH submission (smtp.office365.com): a login is required,
-        and the account sends as itself only, unless it was given Send As rights. Its
-        refusal, as Exchange Online words it (NDR 5.2.252, learn.microsoft.com/exchange/
-        mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-
-        reports-in-exchange-online): "554 5.2.252 SendAsDenied; <login> not allowed to send
-        as <from>; STOREDRV.Submission.Exception:SendAsDeniedException...". The envelope
-        sender is checked at MAIL FROM, the header From at the end of DATA."""
+        and the account sends as itself only, unless it was given Send As rights
+        (Add-RecipientPermission; learn.microsoft.com/powershell/module/exchange/
+        get-exorecipientpermission). Its refusal, in Exchange Online's words (its NDR code
+        5.2.252, listed in learn.microsoft.com/exchange/mail-flow-best-practices/non-
+        delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online): "554
+        5.2.252 SendAsDenied; <login> not allowed to send as <from>; STOREDRV.Submission.
+        Exception:SendAsDeniedException...". Both the envelope sender (at MAIL FROM) and
+        the header From (at the end of DATA) are checked, and refused in those words; real
+        Exchange may answer a foreign envelope sender with "550 5.7.60 SMTP; Client does
+        not have permissions to send as this sender" instead, which lib/send_as.py reads
+        the same way."""
 
         shape = "send_as"
 
@@ -939,10 +944,11 @@ def smtp_serve(
     class RewriteHandler(SendAsHandler):
         """Gmail's SMTP (smtp.gmail.com): a login is required, and a From that is neither
         the account nor one of its verified "Send mail as" addresses is replaced by the
-        account's address ("Gmail will rewrite the From to your Google account": Google,
-        support.google.com/a/answer/176600, "Send email from a printer, scanner, or app",
-        the Gmail SMTP server option). The original is kept in X-Google-Original-From, as
-        Gmail's rewritten mails show; the envelope sender becomes the account too."""
+        account's address (Google's help on sending from another address through Gmail,
+        support.google.com/mail/answer/22370, and on its SMTP server for apps,
+        support.google.com/a/answer/176600). The original From is kept in
+        X-Google-Original-From: not documented by Google, but what the headers of mails
+        Gmail rewrote show; the envelope sender becomes the account too."""
 
         shape = "rewrite"
 

@@ -127,7 +127,7 @@ class TestBenchTours(ToursCase):
         self.assertEqual(company.mail_catcher_server_id.state, "done")
         test_mail = self.env["mail.catcher.message"].search(
             [
-                ("id", ">", journaled_before.id),
+                ("id", ">", journaled_before.id or 0),
                 ("kind", "=", "test"),
                 ("email_to", "like", "mailcatcher+"),
             ]
