@@ -684,6 +684,10 @@ class Bench:
 
     # -- helpers for tests ------------------------------------------------------------------
 
+    def smtp_port(self, shape: str = "plain") -> int:
+        """The port of the plain SMTP server, or of a provider-shaped one (SMTP_SHAPES)."""
+        return self.info["smtp_port" if shape == "plain" else SMTP_SHAPES[shape]]
+
     def imap(self, user: str) -> imaplib.IMAP4:
         """A logged-in IMAP connection to Dovecot; the caller logs out."""
         conn = imaplib.IMAP4(self.info["host"], self.info["imap_port"], timeout=10)

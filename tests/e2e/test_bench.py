@@ -432,7 +432,7 @@ def test_cli_stop_stops_imap2():
 
 def shaped_smtp(bench, shape: str, login: str = "") -> smtplib.SMTP:
     """A connection to one of the provider-shaped servers, logged in as `login` if given."""
-    smtp = smtplib.SMTP(bench.info["host"], bench.info[bench_module.SMTP_SHAPES[shape]], timeout=10)
+    smtp = smtplib.SMTP(bench.info["host"], bench.smtp_port(shape), timeout=10)
     if login:
         smtp.login(login, bench.info["password"])
     return smtp
@@ -514,7 +514,7 @@ def test_plus_address_of_a_tenant_without_plus_addressing_is_refused(bench, shap
     """Where plus addressing is off, catcher+token@ does not exist: every server refuses it
     at RCPT TO, with Exchange Online's recipient-not-found, and still takes the plain address."""
     catcher = f"{bench.info['noplus_prefix']}catcher@company.test"
-    port = bench.info["smtp_port" if shape == "plain" else bench_module.SMTP_SHAPES[shape]]
+    port = bench.smtp_port(shape)
     subject = f"noplus {shape} {uuid.uuid4().hex}"
     with smtplib.SMTP(bench.info["host"], port, timeout=10) as smtp:
         if shape in ("send_as", "rewrite"):

@@ -133,7 +133,7 @@ def test_each_users_own_account_sends_as_that_user(admin, bench, sender):
         bench,
         sender,
         sending_mode="own_account",
-        smtp_port=bench.info["smtp_send_as_port"],
+        smtp_port=bench.smtp_port("send_as"),
         sender_ids=[(0, 0, {"user_id": sender["id"], "password": bench.info["password"]})],
     )
     assert_success(admin, result, sender)
@@ -145,7 +145,7 @@ def test_each_users_own_account_sends_as_that_user(admin, bench, sender):
 def test_the_relay_sends_as_any_user_of_the_domain(admin, bench, sender):
     """(c) The provider's relay: no login, the user's address kept."""
     result = round_trip(
-        admin, bench, sender, sending_mode="relay", smtp_port=bench.info["smtp_relay_port"]
+        admin, bench, sender, sending_mode="relay", smtp_port=bench.smtp_port("relay")
     )
     assert_success(admin, result, sender)
     [check] = sender_check(admin, sender)
@@ -155,7 +155,7 @@ def test_the_relay_sends_as_any_user_of_the_domain(admin, bench, sender):
 def test_one_account_refused_as_the_user_names_the_fix(admin, bench, sender):
     """(b) on Microsoft 365's shape: the catcher's account may not send as the user."""
     result = round_trip(
-        admin, bench, sender, sending_mode="send_as", smtp_port=bench.info["smtp_send_as_port"]
+        admin, bench, sender, sending_mode="send_as", smtp_port=bench.smtp_port("send_as")
     )
     report = result["report"]
     assert f"refused mail from {sender['email']} ({sender['name']})" in report, report
@@ -173,7 +173,7 @@ def test_one_account_refused_as_the_user_names_the_fix(admin, bench, sender):
 def test_one_account_rewriting_the_from_names_the_fix(admin, bench, sender):
     """(b) on Gmail's shape: the mail arrives, from the account instead of the user."""
     result = round_trip(
-        admin, bench, sender, sending_mode="send_as", smtp_port=bench.info["smtp_rewrite_port"]
+        admin, bench, sender, sending_mode="send_as", smtp_port=bench.smtp_port("rewrite")
     )
     report = result["report"]
     assert f"Mail from {sender['email']} arrived from" in report, report
@@ -197,7 +197,7 @@ def test_a_catcher_without_plus_addressing_is_reported(admin, bench, sender):
         sender,
         email=catcher,
         sending_mode="relay",
-        smtp_port=bench.info["smtp_relay_port"],
+        smtp_port=bench.smtp_port("relay"),
     )
     report = result["report"]
     assert "did not reach the catcher (refused: 550 5.1.10" in report, report
