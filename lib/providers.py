@@ -44,6 +44,16 @@ PRESETS = {
     },
 }
 
+# The providers' relays, which trust the sender's IP address instead of a login: Google
+# Workspace's SMTP relay service (support.google.com/a/answer/2956491), and a Microsoft 365
+# connector, reached on the domain's MX host (None: <domain with dashes>.mail.protection.
+# outlook.com, learn.microsoft.com/exchange/mail-flow-best-practices/how-to-set-up-a-
+# multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365).
+RELAYS = {
+    "gmail": ("smtp-relay.gmail.com", 587, "starttls"),
+    "microsoft": (None, 25, "starttls"),
+}
+
 # What a generic server most likely listens on, most secure first.
 USUAL_PORTS = {
     "imap": [(993, "ssl"), (143, "none")],

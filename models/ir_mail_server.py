@@ -2,8 +2,10 @@ import smtplib
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import email_domain_extract, email_normalize
 
 from ..lib.connection_errors import OAUTH_REFUSED, classify_connection_error, root_cause
+from ..lib.send_as import KEPT, REFUSED, REWRITTEN, sender_outcome
 
 # The sign-ins of Odoo's OAuth apps (google_gmail, microsoft_outlook).
 OAUTH_AUTHENTICATIONS = ("gmail", "outlook")
@@ -22,6 +24,18 @@ class IrMailServer(models.Model):
         help="Why the provider last refused this server's authorisation (OAuth), until the "
         "account is connected again or a mail leaves through it.",
     )
+    mail_catcher_sender_check = fields.Selection(
+        [
+            (KEPT, "Kept the user's address"),
+            (REFUSED, "Refused the user's address"),
+            (REWRITTEN, "Rewrote the From to its account"),
+        ],
+        string="Round Trip's Sender",
+        readonly=True,
+        help="What the setup wizard's last round trip through this server saw of the "
+        "sender's address.",
+    )
+    mail_catcher_checked_sender = fields.Char(string="Round Trip Sent As", readonly=True)
     mail_catcher_exception_count = fields.Integer(
         string="Failed Outgoing Mails", compute="_compute_mail_catcher_exception_count"
     )
@@ -116,3 +130,72 @@ class IrMailServer(models.Model):
         """Put the mails that failed on these servers back in the outgoing queue."""
         self.env["mail.mail"].sudo().union(*self._mail_catcher_exceptions().values()).action_retry()
         return True
+
+    def _mail_catcher_sender_issue(self, user):
+        """Why mail that `user` sends from a document would not reach the customer from the
+        user's own address, and the fix; False when it would (or nothing says otherwise)."""
+        email = email_normalize(user.email)
+        if not email:
+            return self.env._(
+                "%(user)s has no email address: they cannot send mail from documents.",
+                user=user.name,
+            )
+        server, sent_from = self.sudo()._find_mail_server(user.email_formatted)
+        if email_normalize(sent_from) != email:
+            return self.env._(
+                "Mail from %(user)s leaves as %(sent_from)s: no outgoing mail server's "
+                "'FROM Filtering' accepts %(email)s. Add %(domain)s to the FROM "
+                "Filtering of the outgoing mail server to send as the user.",
+                user=user.name,
+                sent_from=sent_from,
+                email=email,
+                domain=email_domain_extract(email),
+            )
+        if not server:  # odoo-bin's own SMTP options: nothing known of them
+            return False
+        checked = (server.mail_catcher_sender_check, server.mail_catcher_checked_sender)
+        outcome = sender_outcome(email, server.smtp_user, server.smtp_host, checked)
+        if not outcome:
+            return False
+        what = (
+            self.env._(
+                "Mail from %(user)s leaves through %(server)s, which logs in as %(login)s: "
+                "the provider refuses it (SendAsDenied) unless %(login)s may send as %(email)s.",
+                user=user.name,
+                server=server.name,
+                login=server.smtp_user,
+                email=email,
+            )
+            if outcome == REFUSED
+            else self.env._(
+                "Mail from %(user)s leaves through %(server)s, which logs in as %(login)s: "
+                "the provider replaces the From with %(login)s unless %(email)s is one of its "
+                "verified addresses.",
+                user=user.name,
+                server=server.name,
+                login=server.smtp_user,
+                email=email,
+            )
+        )
+        return f"{what} {server._mail_catcher_sender_fix(outcome, email)}"
+
+    def _mail_catcher_sender_fix(self, outcome, email):
+        """What the admin does when this server refuses (REFUSED) or rewrites (REWRITTEN)
+        mail from `email`."""
+        self.ensure_one()
+        if outcome == REFUSED:
+            return self.env._(
+                "Give %(login)s Send As rights on the mailbox of %(email)s (Microsoft 365: "
+                "Exchange admin center > Mailboxes > %(email)s > Delegation > Send as), or let "
+                "each user send from their own account, or send through the provider's relay "
+                "(Set Up the Mail Catcher: How the Users' Mail Leaves).",
+                login=self.smtp_user or self.name,
+                email=email,
+            )
+        return self.env._(
+            "Add %(email)s as a verified alias of %(login)s in Gmail (Settings > Accounts > "
+            "'Send mail as'), or let each user send from their own account, or send through "
+            "the provider's relay (Set Up the Mail Catcher: How the Users' Mail Leaves).",
+            login=self.smtp_user or self.name,
+            email=email,
+        )

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.tools import email_domain_extract, email_normalize
 
 
 class ResConfigSettings(models.TransientModel):
@@ -28,33 +27,10 @@ class ResConfigSettings(models.TransientModel):
 
     def _mail_catcher_sender_issues(self):
         """The seed promises that the customer sees the user's own address: say which
-        users break that promise, and why, so that the admin can fix the outgoing server."""
+        users break that promise, why, and the fix, so that the admin can fix the outgoing
+        server or the provider's account."""
         users = self.env["res.users"].search(
             [("share", "=", False), ("company_ids", "in", self.company_id.id)], limit=100
         )
         mail_server = self.env["ir.mail_server"].sudo()
-        issues = []
-        for user in users:
-            email = email_normalize(user.email)
-            if not email:
-                issues.append(
-                    self.env._(
-                        "%(user)s has no email address: they cannot send mail from documents.",
-                        user=user.name,
-                    )
-                )
-                continue
-            _server, sent_from = mail_server._find_mail_server(user.email_formatted)
-            if email_normalize(sent_from) != email:
-                issues.append(
-                    self.env._(
-                        "Mail from %(user)s leaves as %(sent_from)s: no outgoing mail server's "
-                        "'FROM Filtering' accepts %(email)s. Add %(domain)s to the FROM "
-                        "Filtering of the outgoing mail server to send as the user.",
-                        user=user.name,
-                        sent_from=sent_from,
-                        email=email,
-                        domain=email_domain_extract(email),
-                    )
-                )
-        return issues
+        return [issue for user in users if (issue := mail_server._mail_catcher_sender_issue(user))]

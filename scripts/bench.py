@@ -6,7 +6,11 @@ runs a private Dovecot instance where every address has a mailbox (created on fi
 delivery, one shared password) and an SMTP server (aiosmtpd) that hands each mail to Dovecot
 over LMTP, so what Odoo sends through SMTP can be read back over IMAP or POP3. Addresses of
 the domain ``second.test`` live on imap4d instead, so that the catcher also meets an IMAP
-server that is not Dovecot (another separator, fewer extensions).
+server that is not Dovecot (another separator, fewer extensions). Next to the SMTP server
+that accepts anything, the same child runs provider-shaped ones, each on its own port:
+one that refuses a From other than its login (Microsoft 365), one that rewrites it to its
+login (Gmail), and a relay that needs no login (Google Workspace's SMTP relay, a Microsoft
+365 connector).
 
 Usable as a module (``Bench``) and as a CLI::
 
@@ -14,7 +18,7 @@ Usable as a module (``Bench``) and as a CLI::
     python bench.py stop --dir DIR                     # idempotent
     python bench.py run [--dir DIR] [--password P]     # foreground until SIGINT/SIGTERM
     python bench.py smtp-serve --dir DIR --lmtp-port N --imap2-port I --password P --port M
-                               --oauth-port O
+                               --oauth-port O --send-as-port S --rewrite-port R --relay-port Y
                                                        # internal: the SMTP child
 
 Only the standard library is needed, except for ``smtp-serve`` (aiosmtpd); Dovecot and imap4d
@@ -62,6 +66,19 @@ IMAP4D = "/usr/sbin/imap4d"
 IMAP2_KIND = "mailutils-imap4d"
 IMAP2_DOMAIN = "second.test"
 IMAP2_PREFIX = "imap4d-"
+# A tenant that has plus addressing off (Microsoft 365 lets one: Set-OrganizationConfig
+# -DisablePlusAddressInRecipients $true): user+detail@ of its domain, or of a local part
+# starting with its prefix (a company's catcher must be in the company's own domain), does
+# not exist, and every bench SMTP server refuses it at RCPT TO (see smtp_serve).
+NOPLUS_DOMAIN = "noplus.test"
+NOPLUS_PREFIX = "noplus-"
+# The provider-shaped SMTP servers next to the plain one, by the bench.json key of their
+# port (see smtp_serve for what each does).
+SMTP_SHAPES = {
+    "send_as": "smtp_send_as_port",
+    "rewrite": "smtp_rewrite_port",
+    "relay": "smtp_relay_port",
+}
 DEFAULT_PASSWORD = "bench"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -439,8 +456,9 @@ class Bench:
                 or pid_alive(old.get("smtp_pid"), "smtp-serve")
             ):
                 raise RuntimeError(f"a bench is already running in {self.dir}; stop it first")
-        ports = free_ports(7)
-        imap_port, pop3_port, lmtp_port, smtp_port, imap2_port, imaps_port, oauth_port = ports
+        ports = free_ports(7 + len(SMTP_SHAPES))
+        imap_port, pop3_port, lmtp_port, smtp_port, imap2_port, imaps_port, oauth_port = ports[:7]
+        shape_ports = ports[7:]
         self.info = {
             "dir": str(self.dir),
             "host": HOST,
@@ -454,6 +472,11 @@ class Bench:
             "pop3_port": pop3_port,
             "lmtp_port": lmtp_port,
             "smtp_port": smtp_port,
+            # The provider-shaped SMTP servers (smtp_serve), which log in with the bench
+            # password; plus addressing is off for noplus_domain (and noplus_prefix).
+            **dict(zip(SMTP_SHAPES.values(), shape_ports, strict=True)),
+            "noplus_domain": NOPLUS_DOMAIN,
+            "noplus_prefix": NOPLUS_PREFIX,
             # The second IMAP server: logins are addresses (see imap2_add_user), with the
             # same password; the SMTP server delivers mail of imap2_domain there.
             "imap2_port": imap2_port,
@@ -740,18 +763,37 @@ class Bench:
                 str(port),
                 "--oauth-port",
                 str(self.info["oauth_port"]),
+                *(
+                    arg
+                    for shape, key in SMTP_SHAPES.items()
+                    for arg in (f"--{shape.replace('_', '-')}-port", str(self.info[key]))
+                ),
             ],
             port,
             self.dir / "smtp-serve.err",
             "the SMTP server",
         )
         self.info["smtp_pid"] = self._smtp_proc.pid
+        # The provider-shaped servers start in the same child, right after the plain one.
+        deadline = time.monotonic() + START_TIMEOUT
+        for key in SMTP_SHAPES.values():
+            while not port_open(self.info[key]):
+                if self._smtp_proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the SMTP server did not listen on {self.info[key]} ({key}):\n"
+                        + tail(self.dir / "smtp-serve.err")
+                    )
+                time.sleep(0.05)
 
     def _save(self) -> None:
         if self.dir.exists():
             self.state_file.write_text(json.dumps(self.info, indent=2) + "\n")
 
     # -- helpers for tests ------------------------------------------------------------------
+
+    def smtp_port(self, shape: str = "plain") -> int:
+        """The port of the plain SMTP server, or of a provider-shaped one (SMTP_SHAPES)."""
+        return self.info["smtp_port" if shape == "plain" else SMTP_SHAPES[shape]]
 
     def imap(self, user: str) -> imaplib.IMAP4:
         """A logged-in IMAP connection to Dovecot; the caller logs out."""
@@ -932,64 +974,97 @@ class Bench:
 
 
 def smtp_serve(
-    dir: str, lmtp_port: int, imap2_port: int, password: str, port: int, oauth_port: int
+    dir: str,
+    lmtp_port: int,
+    imap2_port: int,
+    password: str,
+    port: int,
+    oauth_port: int,
+    shape_ports: dict[str, int] | None = None,
 ) -> None:
-    """Accept any mail (and any AUTH by password) and deliver it, until SIGTERM: to the second
-    IMAP server for its domain, to Dovecot over LMTP for any other. STARTTLS is offered (the
-    bench's certificate), and AUTH XOAUTH2 with a token that the stand-in token service
-    knows for that account, as Gmail's and Microsoft 365's SMTP servers take it."""
+    """Serve SMTP until SIGTERM: on `port`, accept any mail (and any AUTH by password); on
+    each of `shape_ports` (SMTP_SHAPES to port), behave as that provider does. Every one
+    offers STARTTLS (the bench's certificate) and AUTH XOAUTH2 with a token that the
+    stand-in token service knows for that account, as Gmail's and Microsoft 365's SMTP
+    servers take it; delivers to the second IMAP server for its domain, to Dovecot over
+    LMTP for any other; and refuses user+detail@ where plus addressing is off
+    (NOPLUS_DOMAIN)."""
     import asyncio
 
     from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult, LoginPassword
+    from aiosmtpd.smtp import AuthResult
 
     log_path = Path(dir) / "smtp.log"
     # aiosmtpd warns about its own use of this attribute when AUTH succeeds.
     warnings.filterwarnings("ignore", "Session.login_data is deprecated")
 
-    def deliver_lmtp(envelope, rcpt: str) -> None:
+    def deliver_lmtp(mail_from: str, rcpt: str, content: bytes, mail_options) -> None:
         """One LMTP transaction per recipient: smtplib.LMTP reads a single reply after DATA,
         whereas LMTP answers once per recipient."""
         with smtplib.LMTP(HOST, lmtp_port, timeout=30) as lmtp:
             lmtp.ehlo()
-            options = [o for o in envelope.mail_options if lmtp.has_extn(o.split("=")[0].lower())]
-            lmtp.sendmail(envelope.mail_from, [rcpt], envelope.original_content, options)
+            options = [o for o in mail_options if lmtp.has_extn(o.split("=")[0].lower())]
+            lmtp.sendmail(mail_from, [rcpt], content, options)
 
-    def deliver_imap2(envelope, rcpt: str) -> None:
+    def deliver_imap2(mail_from: str, rcpt: str, content: bytes, _mail_options) -> None:
         """APPEND to the INBOX of the address without its +detail, as Dovecot delivers, with
         the trace headers Dovecot's LMTP adds: Odoo reads Delivered-To to route a reply."""
         local, _, domain = rcpt.rpartition("@")
         login = imap2_add_user(Path(dir), f"{local.split('+', 1)[0]}@{domain}", password)
-        trace = f"Return-Path: <{envelope.mail_from}>\r\nDelivered-To: {rcpt}\r\n"
+        trace = f"Return-Path: <{mail_from}>\r\nDelivered-To: {rcpt}\r\n"
         conn = imaplib.IMAP4(HOST, imap2_port, timeout=30)
         try:
             conn.login(login, password)
-            typ, data = conn.append("INBOX", None, None, trace.encode() + envelope.original_content)
+            typ, data = conn.append("INBOX", None, None, trace.encode() + content)
             if typ != "OK":
                 raise RuntimeError(f"APPEND failed: {data}")
         finally:
             conn.logout()
 
-    def deliver(envelope) -> list[str]:
+    def deliver(envelope, mail_from: str, content: bytes) -> list[str]:
         errors = []
         for rcpt in envelope.rcpt_tos:
             try:
-                (deliver_imap2 if on_imap2(rcpt) else deliver_lmtp)(envelope, rcpt)
+                (deliver_imap2 if on_imap2(rcpt) else deliver_lmtp)(
+                    mail_from, rcpt, content, envelope.mail_options
+                )
             except Exception as exc:  # whatever went wrong, the client may retry later
                 errors.append(f"{rcpt}: {exc!r}")
         return errors
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            errors = await asyncio.to_thread(deliver, envelope)
-            headers = BytesHeaderParser().parsebytes(envelope.original_content)
-            with open(log_path, "a") as log:
-                status = "FAILED " + "; ".join(errors) if errors else "delivered"
-                log.write(
-                    f"{time.strftime('%Y-%m-%dT%H:%M:%S')} from={envelope.mail_from} "
-                    f"to={','.join(envelope.rcpt_tos)} message-id={headers.get('Message-ID')} "
-                    f"{status}\n"
+        """The plain server: any sender, any login, delivered as it came."""
+
+        shape = "plain"
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if not plus_addressing_on(address):
+                # Exchange Online's answer for an address that does not exist (NDR
+                # 5.1.10, learn.microsoft.com/exchange/mail-flow-best-practices/
+                # non-delivery-reports-in-exchange-online/fix-error-code-550-5-1-10-in-
+                # exchange-online): with plus addressing off, "+" is part of the name.
+                # Refused at RCPT, as Microsoft's Directory-Based Edge Blocking refuses
+                # unknown recipients of its tenants, so that a sender knows at once.
+                return (
+                    "550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+                    "Recipient not found by SMTP address lookup"
                 )
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+            return "250 OK"
+
+        def prepare(self, session, envelope) -> tuple[str, bytes] | str:
+            """The envelope sender and the mail to deliver, or the SMTP refusal."""
+            return envelope.mail_from, envelope.original_content
+
+        async def handle_DATA(self, server, session, envelope):
+            prepared = self.prepare(session, envelope)
+            if isinstance(prepared, str):
+                self.log(envelope, "REFUSED " + prepared)
+                return prepared
+            mail_from, content = prepared
+            errors = await asyncio.to_thread(deliver, envelope, mail_from, content)
+            self.log(envelope, "FAILED " + "; ".join(errors) if errors else "delivered")
             if errors:
                 return "451 4.3.0 delivery failed: " + "; ".join(errors).replace("\n", " ")
             return "250 OK delivered"
@@ -1007,9 +1082,18 @@ def smtp_serve(
             user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
             answer = await asyncio.to_thread(introspect, token)
             if answer.get("active") and answer.get("email") == user:
-                return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+                return AuthResult(success=True, auth_data=user.lower())
             refused = "535 5.7.8 Username and Password not accepted"
             return AuthResult(success=False, handled=False, message=refused)
+
+        def log(self, envelope, status: str) -> None:
+            headers = BytesHeaderParser().parsebytes(envelope.original_content)
+            with open(log_path, "a") as log:
+                log.write(
+                    f"{time.strftime('%Y-%m-%dT%H:%M:%S')} server={self.shape} "
+                    f"from={envelope.mail_from} to={','.join(envelope.rcpt_tos)} "
+                    f"message-id={headers.get('Message-ID')} {status}\n"
+                )
 
     def introspect(token: str) -> dict:
         data = urllib.parse.urlencode({"token": token}).encode()
@@ -1017,33 +1101,163 @@ def smtp_serve(
         with opener.open(f"http://{HOST}:{oauth_port}/introspect", data, timeout=10) as answer:
             return json.loads(answer.read())
 
+    class SendAsHandler(Handler):
+        """Microsoft 365's SMTP AUTH submission (smtp.office365.com): a login is required,
+        and the account sends as itself only, unless it was given Send As rights
+        (Add-RecipientPermission; learn.microsoft.com/powershell/module/exchange/
+        get-exorecipientpermission). Its refusal, in Exchange Online's words (its NDR code
+        5.2.252, listed in learn.microsoft.com/exchange/mail-flow-best-practices/non-
+        delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online): "554
+        5.2.252 SendAsDenied; <login> not allowed to send as <from>; STOREDRV.Submission.
+        Exception:SendAsDeniedException...". Both the envelope sender (at MAIL FROM) and
+        the header From (at the end of DATA) are checked, and refused in those words; real
+        Exchange may answer a foreign envelope sender with "550 5.7.60 SMTP; Client does
+        not have permissions to send as this sender" instead, which lib/send_as.py reads
+        the same way."""
+
+        shape = "send_as"
+
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            if not session.authenticated:
+                # learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/
+                # authenticated-client-smtp-submission
+                return "530 5.7.57 Client not authenticated to send mail"
+            if address.lower() != session.auth_data:
+                return send_as_denied(session.auth_data, address)
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+            return "250 OK"
+
+        def prepare(self, session, envelope):
+            sender = header_from(envelope.original_content)
+            if sender.lower() != session.auth_data:
+                return send_as_denied(session.auth_data, sender)
+            return super().prepare(session, envelope)
+
+    class RewriteHandler(SendAsHandler):
+        """Gmail's SMTP (smtp.gmail.com): a login is required, and a From that is neither
+        the account nor one of its verified "Send mail as" addresses is replaced by the
+        account's address (Google's help on sending from another address through Gmail,
+        support.google.com/mail/answer/22370, and on its SMTP server for apps,
+        support.google.com/a/answer/176600). The original From is kept in
+        X-Google-Original-From: not documented by Google, but what the headers of mails
+        Gmail rewrote show; the envelope sender becomes the account too."""
+
+        shape = "rewrite"
+
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            if not session.authenticated:
+                return "530 5.7.0 Authentication Required"
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+            return "250 OK"
+
+        def prepare(self, session, envelope):
+            login = session.auth_data
+            content = envelope.original_content
+            if header_from(content).lower() == login:
+                return envelope.mail_from, content
+            return login, rewrite_from(content, login)
+
+    class RelayHandler(Handler):
+        """Google Workspace's SMTP relay (smtp-relay.gmail.com) or a Microsoft 365 inbound
+        connector, trusted by the client's IP address (127.0.0.1): no AUTH is offered, and
+        any From of the tenant's domains is kept as it is."""
+
+        shape = "relay"
+
+    def password_check(server, session, envelope, mechanism, auth_data):
+        if auth_data.password.decode() != password:
+            # Exchange Online's words for a wrong password.
+            return AuthResult(
+                success=False, handled=False, message="535 5.7.3 Authentication unsuccessful"
+            )
+        return AuthResult(success=True, auth_data=auth_data.login.decode().lower())
+
     def accept_any(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=True)
 
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(Path(dir) / "tls" / "cert.pem", Path(dir) / "tls" / "key.pem")
-
-    controller = Controller(
-        Handler(),
-        hostname=HOST,
-        port=port,
-        decode_data=False,
-        # Not SMTPUTF8: Dovecot's LMTP does not offer it, so such mail could not be relayed.
-        enable_SMTPUTF8=False,
-        authenticator=accept_any,
-        auth_required=False,
-        auth_require_tls=False,
-        tls_context=tls,
-    )
+    servers = [(port, Handler(), accept_any)]
+    handlers = {"send_as": SendAsHandler, "rewrite": RewriteHandler, "relay": RelayHandler}
+    for shape, shape_port in (shape_ports or {}).items():
+        servers.append(
+            (shape_port, handlers[shape](), None if shape == "relay" else password_check)
+        )
+    controllers = [
+        Controller(
+            handler,
+            hostname=HOST,
+            port=server_port,
+            decode_data=False,
+            # Not SMTPUTF8: Dovecot's LMTP does not offer it, so such mail could not be relayed.
+            enable_SMTPUTF8=False,
+            authenticator=authenticator,
+            auth_required=False,
+            auth_require_tls=False,
+            tls_context=tls,
+        )
+        for server_port, handler, authenticator in servers
+    ]
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-    controller.start()
+    for controller in controllers:
+        controller.start()
     try:
         while not stopping:
             time.sleep(0.2)
     finally:
-        controller.stop()
+        for controller in controllers:
+            controller.stop()
+
+
+def plus_addressing_on(address: str) -> bool:
+    """False for user+detail@ of the tenant that has plus addressing off."""
+    local, _at, domain = address.lower().rpartition("@")
+    noplus = domain == NOPLUS_DOMAIN or local.startswith(NOPLUS_PREFIX)
+    return not (noplus and "+" in local)
+
+
+def send_as_denied(login: str, sender: str) -> str:
+    return (
+        f"554 5.2.252 SendAsDenied; {login} not allowed to send as {sender}; "
+        "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+    )
+
+
+def split_header(content: bytes) -> tuple[bytes, bytes]:
+    """The header block (with its last line end) and the rest of a CRLF mail."""
+    end = content.find(b"\r\n\r\n")
+    return (content, b"") if end < 0 else (content[: end + 2], content[end + 2 :])
+
+
+FROM_FIELD = re.compile(rb"^From:[ \t]*(.*(?:\r\n[ \t].*)*)\r\n", re.IGNORECASE | re.MULTILINE)
+
+
+def header_from(content: bytes) -> str:
+    """The address of a mail's From header, "" without one."""
+    return email.utils.parseaddr(BytesHeaderParser().parsebytes(content).get("From", ""))[1]
+
+
+def rewrite_from(content: bytes, login: str) -> bytes:
+    """The mail with its From replaced by `login` (the display name kept) and the original
+    From kept in X-Google-Original-From."""
+    header, rest = split_header(content)
+    found = FROM_FIELD.search(header)
+    if not found:
+        return b"From: " + login.encode() + b"\r\n" + content
+    original = found.group(1)
+    name, _address = email.utils.parseaddr(original.decode("ascii", "replace"))
+    new = (
+        b"From: "
+        + email.utils.formataddr((name, login)).encode()
+        + b"\r\nX-Google-Original-From: "
+        + original
+        + b"\r\n"
+    )
+    return header[: found.start()] + new + header[found.end() :] + rest
 
 
 # -- CLI -------------------------------------------------------------------------------------
@@ -1065,11 +1279,24 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--password", required=True)
     cmd.add_argument("--port", type=int, required=True)
     cmd.add_argument("--oauth-port", type=int, required=True)
+    for shape in SMTP_SHAPES:
+        cmd.add_argument(f"--{shape.replace('_', '-')}-port", type=int)
     args = parser.parse_args(argv)
 
     if args.command == "smtp-serve":
+        shape_ports = {
+            shape: getattr(args, f"{shape}_port")
+            for shape in SMTP_SHAPES
+            if getattr(args, f"{shape}_port")
+        }
         smtp_serve(
-            args.dir, args.lmtp_port, args.imap2_port, args.password, args.port, args.oauth_port
+            args.dir,
+            args.lmtp_port,
+            args.imap2_port,
+            args.password,
+            args.port,
+            args.oauth_port,
+            shape_ports,
         )
     elif args.command == "stop":
         state = Path(args.dir) / "bench.json"

@@ -49,6 +49,76 @@ class TestSettings(MailCatcherCase):
         settings = self.env["res.config.settings"].create({})
         self.assertNotIn("Alice Sender", settings.mail_catcher_sender_report or "")
 
+    def outgoing(self, **values):
+        self.env["ir.mail_server"].search([]).unlink()
+        return self.env["ir.mail_server"].create(
+            {"name": "Company SMTP", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
+            | values
+        )
+
+    def sender_report(self):
+        return self.env["res.config.settings"].create({}).mail_catcher_sender_report or ""
+
+    def test_settings_name_users_that_microsoft_365_would_refuse(self):
+        """One account for the whole domain on Microsoft 365: each user's mail is refused
+        unless the account has Send As rights on that user's mailbox."""
+        self.outgoing(smtp_host="smtp.office365.com", smtp_user="mailcatcher@company.test")
+        report = self.sender_report()
+        self.assertIn(
+            "Mail from Alice Sender leaves through Company SMTP, which logs in as "
+            "mailcatcher@company.test: the provider refuses it (SendAsDenied)",
+            report,
+        )
+        self.assertIn(
+            "Give mailcatcher@company.test Send As rights on the mailbox of alice@company.test",
+            report,
+        )
+
+    def test_settings_name_users_that_gmail_would_rewrite(self):
+        self.outgoing(smtp_host="smtp.gmail.com", smtp_user="mailcatcher@company.test")
+        report = self.sender_report()
+        self.assertIn("the provider replaces the From with mailcatcher@company.test", report)
+        self.assertIn(
+            "Add alice@company.test as a verified alias of mailcatcher@company.test in Gmail",
+            report,
+        )
+
+    def test_settings_trust_each_users_own_account_and_the_relay(self):
+        self.outgoing(smtp_host="smtp.office365.com", smtp_user="mailcatcher@company.test")
+        own = self.env["ir.mail_server"].create(
+            {
+                "name": "Alice's account",
+                "smtp_host": "smtp.office365.com",
+                "smtp_user": "alice@company.test",
+                "from_filter": "alice@company.test",
+            }
+        )
+        self.assertNotIn("Alice Sender", self.sender_report())
+        own.unlink()
+        self.outgoing(smtp_host="smtp-relay.gmail.com")
+        self.assertNotIn("Alice Sender", self.sender_report())
+        # An unknown host says nothing of other senders, until a round trip saw it.
+        server = self.outgoing(smtp_host="mail.company.test", smtp_user="mailcatcher@company.test")
+        self.assertNotIn("Alice Sender", self.sender_report())
+        server.write(
+            {
+                "mail_catcher_sender_check": "rewritten",
+                "mail_catcher_checked_sender": "x@company.test",
+            }
+        )
+        self.assertIn("Mail from Alice Sender leaves through Company SMTP", self.sender_report())
+
+    def test_round_trip_that_kept_an_address_speaks_for_that_address(self):
+        server = self.outgoing(
+            smtp_host="smtp.office365.com",
+            smtp_user="mailcatcher@company.test",
+            mail_catcher_sender_check="kept",
+            mail_catcher_checked_sender="alice@company.test",
+        )
+        self.assertNotIn("Alice Sender", self.sender_report())
+        server.mail_catcher_checked_sender = "bob@company.test"
+        self.assertIn("Alice Sender", self.sender_report())
+
     def test_settings_name_users_without_email(self):
         self.alice.email = False
         settings = self.env["res.config.settings"].create({})

@@ -113,6 +113,91 @@ class TestSetupWizard(MailCatcherCase):
             self.env["ir.mail_server"].search_count([("from_filter", "=", "company.test")]), 1
         )
 
+    def test_each_user_sends_from_their_own_account(self):
+        """One outgoing server per listed user, FROM-filtered on that user's address and
+        logging in as that user; the catcher's own for the rest, which leaves from it."""
+        wizard = self.wizard(
+            sending_mode="own_account",
+            sender_ids=[(0, 0, {"user_id": self.alice.id, "password": self.info["password"]})],
+        )
+        self.assertEqual(wizard.sender_ids.login, "alice@company.test")
+        wizard.action_apply()
+        servers = self.env["ir.mail_server"].search([("from_filter", "like", "company.test")])
+        self.assertEqual(
+            sorted(servers.mapped(lambda s: (s.from_filter, s.smtp_user, s.smtp_pass))),
+            [
+                ("alice@company.test", "alice@company.test", self.info["password"]),
+                ("mailcatcher@company.test", "mailcatcher@company.test", self.info["password"]),
+            ],
+        )
+        self.assertEqual(self.company.alias_domain_id.default_from, "mailcatcher")
+        server, sent_from = self.env["ir.mail_server"]._find_mail_server("alice@company.test")
+        self.assertEqual(
+            (server.smtp_user, sent_from), ("alice@company.test", "alice@company.test")
+        )
+        # Back to one account: the catcher's server takes the whole domain again.
+        self.wizard().action_apply()
+        self.assertEqual(
+            self.env["ir.mail_server"]
+            .search([("smtp_user", "=", "mailcatcher@company.test")])
+            .from_filter,
+            "company.test",
+        )
+
+    def test_a_users_wrong_password_is_named(self):
+        wizard = self.wizard(
+            sending_mode="own_account",
+            sender_ids=[(0, 0, {"user_id": self.alice.id, "password": "wrong"})],
+            smtp_port=self.info["smtp_send_as_port"],
+        )
+        with self.assertRaisesRegex(UserError, "(?i)the outgoing server of Alice Sender refused"):
+            wizard.action_test()
+
+    def test_the_relay_needs_no_login(self):
+        wizard = self.wizard(sending_mode="relay", smtp_port=self.info["smtp_relay_port"])
+        wizard.action_apply()
+        relay = self.env["ir.mail_server"].search([("from_filter", "=", "company.test")])
+        self.assertEqual((relay.smtp_user, relay.smtp_pass), (False, False))
+        self.assertIn("relay", relay.name)
+
+    def test_the_relay_of_each_provider_is_filled_in(self):
+        with Form(self.env["mail.catcher.setup"]) as form:
+            form.provider = "gmail"
+            form.email = "mailcatcher@company.test"
+            form.sending_mode = "relay"
+            self.assertEqual(
+                (form.smtp_host, form.smtp_port, form.smtp_security),
+                ("smtp-relay.gmail.com", 587, "starttls"),
+            )
+            form.provider = "microsoft"
+            self.assertEqual(
+                (form.smtp_host, form.smtp_port),
+                ("company-test.mail.protection.outlook.com", 25),
+            )
+            form.sending_mode = "send_as"
+            self.assertEqual(form.smtp_host, "smtp.office365.com")
+            # With OAuth for the catcher (Odoo's Gmail app), the relay still needs no
+            # login, on the port given (Google's relay takes 25, 465 and 587).
+            form.provider = "gmail"
+            form.sending_mode = "relay"
+            self.assertTrue(form.use_oauth)
+            form.smtp_port = 465
+            form.smtp_security = "ssl"
+        form.record.action_apply()
+        relay = self.env["ir.mail_server"].search([("from_filter", "=", "company.test")])
+        self.assertRecordValues(
+            relay,
+            [
+                {
+                    "smtp_host": "smtp-relay.gmail.com",
+                    "smtp_port": 465,
+                    "smtp_encryption": "ssl",
+                    "smtp_authentication": "login",
+                    "smtp_user": False,
+                }
+            ],
+        )
+
     def test_a_round_trip_needs_a_confirmed_catcher(self):
         with self.assertRaisesRegex(UserError, "Apply the setup first"):
             self.wizard().action_round_trip()

@@ -1,16 +1,10 @@
-import time
-import uuid
-from email.message import EmailMessage
-from email.utils import make_msgid
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import mail_servers
 from ..lib.mailbox import FolderRefused
-from ..lib.providers import PRESETS, USUAL_PORTS
+from ..lib.providers import PRESETS, RELAYS, USUAL_PORTS
 from ..models.mail_catcher_server_settings import FIRST_FETCH
-from ..routing.round_trip import TEST_HEADER, test_signature
 
 PROVIDERS = [
     ("generic", "Other IMAP/POP and SMTP server"),
@@ -28,7 +22,13 @@ OAUTH = {
     "gmail": ("Google Gmail", "gmail"),
     "microsoft": ("Microsoft Outlook", "outlook"),
 }
-ROUND_TRIP_SECONDS = 60
+# How each user's mail leaves: Microsoft 365 refuses a From other than the account's
+# own (SendAsDenied) and Gmail rewrites it, unless the account has rights on it.
+SENDING_MODES = [
+    ("send_as", "One account that may send as every user"),
+    ("own_account", "Each user's own account"),
+    ("relay", "The provider's relay"),
+]
 
 
 class MailCatcherSetup(models.TransientModel):
@@ -92,6 +92,29 @@ class MailCatcherSetup(models.TransientModel):
         string="Received Since",
         default=lambda s: s.env.company.sudo().mail_catcher_server_id.catcher_import_since,
     )
+    sending_mode = fields.Selection(
+        SENDING_MODES,
+        string="How the Users' Mail Leaves",
+        required=True,
+        default="send_as",
+        help="One account: the catcher's account sends every user's mail; Microsoft 365 "
+        "refuses it unless the account has Send As rights on each user's mailbox, Gmail "
+        "replaces the sender unless each user's address is a verified alias of it. Each "
+        "user's own account: one outgoing server per user, listed below. The provider's "
+        "relay (Google Workspace SMTP relay, a Microsoft 365 connector): no login, any "
+        "address of the domain; the provider must trust Odoo's IP address.",
+    )
+    sender_ids = fields.One2many(
+        "mail.catcher.setup.sender", "wizard_id", string="Users Sending from Their Account"
+    )
+    round_trip_user_id = fields.Many2one(
+        "res.users",
+        string="Round Trip Sent As",
+        default=lambda s: s.env.user,
+        domain=[("share", "=", False)],
+        help="The round trip sends from this user's address, as their mail from documents "
+        "leaves, and checks that it arrives from that address.",
+    )
     report = fields.Text(readonly=True)
     round_trip_seconds = fields.Float(
         string="Round Trip (s)", readonly=True, digits=(16, 1), help="Last successful round trip."
@@ -139,6 +162,21 @@ class MailCatcherSetup(models.TransientModel):
             host, port, security = preset["smtp"]
             self.update({"smtp_host": host, "smtp_port": port, "smtp_security": security})
             self.trusted_authserv_id = preset["authserv_id"] or False
+        self._onchange_sending_mode()
+
+    @api.onchange("sending_mode")
+    def _onchange_sending_mode(self):
+        """The relay is another host than the provider's submission server."""
+        relay = RELAYS.get(self.provider)
+        if self.sending_mode == "relay" and relay:
+            host, port, security = relay
+            domain = (self.email or "").rpartition("@")[2]
+            # Microsoft 365's connector is reached on the domain's MX host, named after it.
+            host = host or (domain and f"{domain.replace('.', '-')}.mail.protection.outlook.com")
+            self.update({"smtp_host": host or False, "smtp_port": port, "smtp_security": security})
+        elif PRESETS.get(self.provider):
+            host, port, security = PRESETS[self.provider]["smtp"]
+            self.update({"smtp_host": host, "smtp_port": port, "smtp_security": security})
 
     # Steps ------------------------------------------------------------------------------
 
@@ -148,6 +186,8 @@ class MailCatcherSetup(models.TransientModel):
         self._find_ports()
         self._test_incoming()
         self._test_smtp()
+        for sender in self.sender_ids if self.sending_mode == "own_account" else ():
+            sender._test_smtp()
         self.report = self.env._("Both logins work.")
         return self._reopen()
 
@@ -158,7 +198,7 @@ class MailCatcherSetup(models.TransientModel):
             return self._apply_with_oauth()
         self.action_test()
         domain = self._apply_alias_domain()
-        self._outgoing_server(domain)
+        self._outgoing_servers(domain)
         # The login was just tested: confirmed without logging in again.
         server = self._incoming_server(state="done")
         # A new mailbox (or a new choice): where fetching starts is recorded now, with one
@@ -183,7 +223,7 @@ class MailCatcherSetup(models.TransientModel):
         _app, auth = OAUTH[self.provider]
         domain = self._apply_alias_domain()
         # OAuth apps send through STARTTLS on 587 and read over SSL, without a password.
-        outgoing = self._outgoing_server(
+        outgoing = self._outgoing_servers(
             domain,
             smtp_authentication=auth,
             smtp_port=587,
@@ -197,68 +237,11 @@ class MailCatcherSetup(models.TransientModel):
             "incoming server %(incoming)s (Settings > Technical > Email), connect the account "
             "%(login)s on each, then click Test & Confirm on the incoming server: fetching "
             "starts then.",
-            outgoing=outgoing.name,
+            outgoing=", ".join(outgoing.mapped("name")),
             incoming=incoming.name,
             login=self._login(),
         )
         return self._reopen()
-
-    def action_round_trip(self):
-        """Send a tagged mail to the catcher and fetch until it comes back; report each
-        leg's time. The mail is journaled as a test and posted nowhere."""
-        self.ensure_one()
-        server = self.company_id.sudo().mail_catcher_server_id
-        if not server or server.state != "done":
-            raise UserError(self.env._("Apply the setup first: the catcher is not confirmed."))
-        started = time.monotonic()
-        mail = self._round_trip_mail()
-        try:
-            smtp = self._smtp_connection()
-            smtp.send_message(mail)
-            smtp.quit()
-        except Exception as error:
-            raise UserError(self._explain("smtp", error)) from error
-        sent = time.monotonic() - started
-        entry = self.env["mail.catcher.message"]
-        while time.monotonic() - started < ROUND_TRIP_SECONDS:
-            server.fetch_mail()
-            entry = entry.search([("message_id", "=", mail["Message-ID"])], limit=1)
-            if entry:
-                break
-            time.sleep(1)
-        if not entry:
-            raise UserError(
-                self.env._(
-                    "The test mail was sent but did not come back within %(seconds)s seconds: "
-                    "check that mail to %(address)s reaches the mailbox that %(server)s reads.",
-                    seconds=ROUND_TRIP_SECONDS,
-                    address=self.company_id.mail_catcher_email,
-                    server=server.name,
-                )
-            )
-        received = time.monotonic() - started
-        # Shown to a tenth of a second, and only when set: a faster trip shows as 0.1 s.
-        self.round_trip_seconds = max(received, 0.1)
-        self.report = self.env._(
-            "Sent in %(sent).1f s; received and journaled after %(received).1f s; "
-            "recorded as %(kind)s, %(state)s.",
-            sent=sent,
-            received=received,
-            kind=dict(entry._fields["kind"]._description_selection(self.env))[entry.kind],
-            state=dict(entry._fields["state"]._description_selection(self.env))[entry.state],
-        )
-        return self._reopen()
-
-    def _round_trip_mail(self):
-        nonce = uuid.uuid4().hex
-        mail = EmailMessage()
-        mail["From"] = mail["To"] = self.company_id.mail_catcher_email
-        mail["Subject"] = self.env._("Mail Catcher round trip %(nonce)s", nonce=nonce[:8])
-        mail["Message-ID"] = make_msgid(domain=self.email.rpartition("@")[2])
-        key = self.env["ir.config_parameter"]._mail_catcher_key()
-        mail[TEST_HEADER] = test_signature(key, nonce)
-        mail.set_content(self.env._("Round-trip test of the mail catcher; it is posted nowhere."))
-        return mail
 
     # Servers ----------------------------------------------------------------------------
 
@@ -316,8 +299,14 @@ class MailCatcherSetup(models.TransientModel):
             raise UserError(self._explain("smtp", error)) from error
 
     def _smtp_connection(self):
+        """A connection to the outgoing server, logged in unless it is the relay."""
+        relay = self.sending_mode == "relay"
         return mail_servers.smtp_connect(
-            self.smtp_host, self.smtp_port, self.smtp_security, self._login(), self.password
+            self.smtp_host,
+            self.smtp_port,
+            self.smtp_security,
+            False if relay else self._login(),
+            False if relay else self.password,
         )
 
     def _explain(self, leg, error):
@@ -332,19 +321,48 @@ class MailCatcherSetup(models.TransientModel):
             what, host, port = self.env._("the outgoing server"), self.smtp_host, self.smtp_port
         return self.env["fetchmail.server"]._describe_connection_error(error, what, host, port)
 
-    def _outgoing_server(self, domain, **overrides):
+    def _outgoing_servers(self, domain, **overrides):
+        """The outgoing servers of the way the users' mail leaves (sending_mode)."""
         values = {
-            "name": self.env._("Mail Catcher SMTP (%(domain)s)", domain=domain),
             "smtp_host": self.smtp_host,
             "smtp_port": self.smtp_port,
             "smtp_encryption": self.smtp_security or "none",
             "smtp_authentication": "login",
             "smtp_user": self._login(),
             "smtp_pass": self.password,
-            "from_filter": domain,
             **overrides,
         }
-        server = self.env["ir.mail_server"].search([("from_filter", "=", domain)], limit=1)
+        name = self.env._("Mail Catcher SMTP (%(domain)s)", domain=domain)
+        catcher = self.email.strip().lower()
+        # The server of an earlier setup, whichever way it sent: updated, not duplicated.
+        replacing = [domain, catcher]
+        if self.sending_mode == "relay":
+            # Trusted by Odoo's IP address: no login, on the relay's own port, whatever
+            # the sign-in of the catcher (OAuth's port 587 is the submission server's).
+            relay = {
+                "smtp_authentication": "login",
+                "smtp_user": False,
+                "smtp_pass": False,
+                "smtp_port": self.smtp_port,
+                "smtp_encryption": self.smtp_security or "none",
+            }
+            name = self.env._("%(name)s, relay", name=name)
+            return self._outgoing_server(domain, replacing, **{**values, **relay}, name=name)
+        if self.sending_mode == "send_as":
+            return self._outgoing_server(domain, replacing, **values, name=name)
+        # Each user's own account; the catcher's for the mail of no user (notifications),
+        # which then leave from the catcher's address (the alias domain's default From).
+        self.company_id.alias_domain_id.default_from = catcher.rpartition("@")[0]
+        servers = self._outgoing_server(catcher, replacing, **values, name=name)
+        for sender in self.sender_ids:
+            servers |= sender._outgoing_server(values)
+        return servers
+
+    def _outgoing_server(self, from_filter, replacing, **values):
+        """The outgoing server of `from_filter`, made or updated from the first one whose
+        from_filter is one of `replacing`."""
+        server = self.env["ir.mail_server"].search([("from_filter", "in", replacing)], limit=1)
+        values["from_filter"] = from_filter
         if server:
             server.write(values)
         else:

@@ -262,7 +262,13 @@ def test_cli_start_stop_round_trip():
 
     assert not bench_module.pid_alive(info["dovecot_pid"])
     assert not bench_module.pid_alive(info["smtp_pid"])
-    for key in ("imap_port", "pop3_port", "lmtp_port", "smtp_port"):
+    for key in (
+        "imap_port",
+        "pop3_port",
+        "lmtp_port",
+        "smtp_port",
+        *bench_module.SMTP_SHAPES.values(),
+    ):
         assert not bench_module.port_open(info[key]), key
     run_cli("stop", "--dir", str(bench_dir))  # idempotent
     shutil.rmtree(bench_dir)
@@ -419,3 +425,105 @@ def test_cli_stop_stops_imap2():
     assert not bench_module.pid_alive(info["imap2_pid"])
     assert not bench_module.port_open(info["imap2_port"])
     shutil.rmtree(bench_dir)
+
+
+# -- the provider-shaped SMTP servers ------------------------------------------------------------
+
+
+def shaped_smtp(bench, shape: str, login: str = "") -> smtplib.SMTP:
+    """A connection to one of the provider-shaped servers, logged in as `login` if given."""
+    smtp = smtplib.SMTP(bench.info["host"], bench.smtp_port(shape), timeout=10)
+    if login:
+        smtp.login(login, bench.info["password"])
+    return smtp
+
+
+def test_send_as_server_sends_as_its_login_only(bench):
+    """Microsoft 365's shape: its own address goes; another From, in the header or the
+    envelope, is refused with Exchange Online's SendAsDenied; no login, no mail."""
+    subject = f"send as {uuid.uuid4().hex}"
+    with shaped_smtp(bench, "send_as", "carol@company.test") as smtp:
+        smtp.send_message(make_mail(CATCHER, subject, sender="carol@company.test"))
+        with pytest.raises(smtplib.SMTPDataError) as header_refused:
+            smtp.send_message(
+                make_mail(CATCHER, "as alice", sender="alice@company.test"),
+                from_addr="carol@company.test",
+            )
+        assert header_refused.value.smtp_code == 554
+        assert (
+            b"5.2.252 SendAsDenied; carol@company.test not allowed to send as alice@company.test"
+            in header_refused.value.smtp_error
+        )
+        with pytest.raises(smtplib.SMTPSenderRefused) as envelope_refused:
+            smtp.send_message(
+                make_mail(CATCHER, "as bounce", sender="carol@company.test"),
+                from_addr="bounce@company.test",
+            )
+        assert b"SendAsDenied" in envelope_refused.value.smtp_error
+    [received] = bench.wait_for_messages(CATCHER, predicate=lambda m: "send as" in m["Subject"])
+    assert received["Subject"] == subject and received["From"] == "carol@company.test"
+
+    with (
+        shaped_smtp(bench, "send_as") as smtp,
+        pytest.raises(smtplib.SMTPSenderRefused) as anonymous,
+    ):
+        smtp.send_message(make_mail(CATCHER, "anonymous", sender="carol@company.test"))
+    assert anonymous.value.smtp_code == 530
+    with shaped_smtp(bench, "send_as") as smtp, pytest.raises(smtplib.SMTPAuthenticationError):
+        smtp.login("carol@company.test", "not the password")
+
+
+def test_rewrite_server_puts_its_login_in_the_from(bench):
+    """Gmail's shape: the mail goes, from the account's address; the original From is
+    kept in X-Google-Original-From, and the account's own From is left alone."""
+    subject = f"rewrite {uuid.uuid4().hex}"
+    own = f"own {uuid.uuid4().hex}"
+    with shaped_smtp(bench, "rewrite", "carol@company.test") as smtp:
+        smtp.send_message(make_mail(CATCHER, subject, sender='"Alice A." <alice@company.test>'))
+        smtp.send_message(make_mail(CATCHER, own, sender="carol@company.test"))
+    [rewritten] = bench.wait_for_messages(CATCHER, predicate=with_subject(subject))
+    assert rewritten["From"] == '"Alice A." <carol@company.test>'
+    assert rewritten["X-Google-Original-From"] == '"Alice A." <alice@company.test>'
+    assert rewritten["Return-Path"] == "<carol@company.test>"
+    [kept] = bench.wait_for_messages(CATCHER, predicate=with_subject(own))
+    assert kept["From"] == "carol@company.test" and "X-Google-Original-From" not in kept
+
+    with (
+        shaped_smtp(bench, "rewrite") as smtp,
+        pytest.raises(smtplib.SMTPSenderRefused) as anonymous,
+    ):
+        smtp.send_message(make_mail(CATCHER, "anonymous"))
+    assert anonymous.value.smtp_code == 530
+
+
+def test_relay_server_needs_no_login_and_keeps_the_from(bench):
+    """A provider's relay (Google Workspace SMTP relay, a Microsoft 365 connector): trusted
+    by the address it is reached from, it takes any From of the tenant as it is."""
+    subject = f"relay {uuid.uuid4().hex}"
+    with shaped_smtp(bench, "relay") as smtp:
+        smtp.send_message(make_mail(CATCHER, subject, sender="alice@company.test"))
+    [received] = bench.wait_for_messages(CATCHER, predicate=with_subject(subject))
+    assert received["From"] == "alice@company.test" and "X-Google-Original-From" not in received
+    assert (
+        f"server=relay from=alice@company.test to={CATCHER}" in (bench.dir / "smtp.log").read_text()
+    )
+
+
+@pytest.mark.parametrize("shape", ["plain", *bench_module.SMTP_SHAPES])
+def test_plus_address_of_a_tenant_without_plus_addressing_is_refused(bench, shape):
+    """Where plus addressing is off, catcher+token@ does not exist: every server refuses it
+    at RCPT TO, with Exchange Online's recipient-not-found, and still takes the plain address."""
+    catcher = f"{bench.info['noplus_prefix']}catcher@company.test"
+    port = bench.smtp_port(shape)
+    subject = f"noplus {shape} {uuid.uuid4().hex}"
+    with smtplib.SMTP(bench.info["host"], port, timeout=10) as smtp:
+        if shape in ("send_as", "rewrite"):
+            smtp.login("alice@company.test", bench.info["password"])
+        for plus in (f"{catcher.replace('@', '+tok@')}", f"x+tok@{bench.info['noplus_domain']}"):
+            with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+                smtp.send_message(make_mail(plus, "plus"), to_addrs=[plus])
+            code, text = refused.value.recipients[plus]
+            assert code == 550 and b"5.1.10 RESOLVER.ADR.RecipientNotFound" in text
+        smtp.send_message(make_mail(catcher, subject), to_addrs=[catcher])
+    [received] = bench.wait_for_messages(catcher, predicate=with_subject(subject))
+    assert received["To"] == catcher

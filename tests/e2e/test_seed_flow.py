@@ -396,9 +396,11 @@ def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, peo
     assert partner["message_bounce"] == 1
 
 
-def test_setup_wizard_round_trip(bench, admin):
+def test_setup_wizard_round_trip(bench, admin, people):
     """The guided setup, applied to the bench's servers, then its round trip: the tagged
-    mail goes out by SMTP, comes back through the catcher, and is posted nowhere."""
+    mail goes out by SMTP as a user (Alice), comes back through the catcher at its signed
+    plus address, and is posted nowhere."""
+    [alice] = admin("res.users", "search", [("login", "=", "alice")])
     wizard = admin(
         "mail.catcher.setup",
         "create",
@@ -413,21 +415,24 @@ def test_setup_wizard_round_trip(bench, admin):
             "smtp_host": bench.info["host"],
             "smtp_port": bench.info["smtp_port"],
             "smtp_security": "none",
+            "round_trip_user_id": alice,
         },
     )
     admin("mail.catcher.setup", "action_apply", [wizard])
     admin("mail.catcher.setup", "action_round_trip", [wizard])
     [result] = admin("mail.catcher.setup", "read", [wizard], ["report"])
     assert "received and journaled after" in result["report"], result["report"]
+    assert "The customer sees alice@company.test as the sender" in result["report"]
     [entry] = admin(
         "mail.catcher.message",
         "search_read",
-        [("kind", "=", "test")],
-        ["state", "message_id", "mail_message_id"],
+        [("kind", "=", "test"), ("email_to", "like", "mailcatcher+")],
+        ["state", "message_id", "mail_message_id", "email_from"],
         order="id desc",
         limit=1,
     )
     assert entry["state"] == "ignored" and not entry["mail_message_id"]
+    assert "alice@company.test" in entry["email_from"]
     assert not admin("mail.message", "search", [("message_id", "=", entry["message_id"])])
 
 
