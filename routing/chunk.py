@@ -127,11 +127,10 @@ class RoutingChunk(ChunkMemo):
 def _named_in_reply_headers(mail):
     """The Message-IDs a mail's reply headers name, read as the chunk opens, under its
     server's time limit: a mail past its limits is not parsed here (its routing sets it
-    aside unread), and one that cannot be read names none (its routing fails on it)."""
-    if mail.over_limits:
-        return set()
+    aside unread), and one that cannot be read (its raw mail purged, or broken) names
+    none: its own routing meets the error, in its savepoint, and journals it."""
     try:
         with time_limit(mail.server.catcher_route_time_limit):
-            return referenced_message_ids(mail.message)
-    except (Exception, TimeLimitExceeded):  # its own routing meets the error, journaled
+            return set() if mail.over_limits else referenced_message_ids(mail.message)
+    except (Exception, TimeLimitExceeded):  # met again, and journaled, by its routing
         return set()
