@@ -22,3 +22,4 @@ from . import test_setup_wizard
 from . import test_templates
 from . import test_tours
 from . import test_routing_rules
+from . import test_rule_outputs
