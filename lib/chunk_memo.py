@@ -6,18 +6,15 @@ caller gives the search to run)."""
 
 import itertools
 import re
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 _tokens = itertools.count(1)
 # How Odoo finds the Message-IDs in a References header.
 _MESSAGE_ID = re.compile(r"<[^<>]+>")
 
 
-def referenced_message_ids(raw):
+def referenced_message_ids(headers):
     """The Message-IDs by which Odoo looks for a mail's parent: In-Reply-To as written,
-    and each <...> of In-Reply-To and References."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True)
+    and each <...> of In-Reply-To and References, from the parsed mail's `headers`."""
     found = set()
     for name in ("In-Reply-To", "References"):
         for value in headers.get_all(name) or []:
@@ -29,7 +26,8 @@ def referenced_message_ids(raw):
 
 
 class ChunkMemo:
-    """The memory of one chunk. `addresses`: the normalized addresses its mails name;
+    """The look-ups of one chunk (the ORM-free half of routing/chunk.py's RoutingChunk,
+    which routes with it). `addresses`: the normalized addresses its mails name;
     `message_ids`: the Message-IDs their reply headers name. A look-up that asks for any
     other address or Message-ID is not answered from here."""
 

@@ -4,8 +4,6 @@ DSN) are read here; the many non-standard formats are left to GNU Mailman's fluf
 
 import re
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.policy import compat32
 from email.utils import parseaddr
 
 DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
@@ -39,7 +37,7 @@ def is_delivery_report(message):
     return sender.partition("@")[0] in DAEMONS
 
 
-def parse_delivery_report(message, raw):
+def parse_delivery_report(message):
     """The failures of a delivery report and the Message-ID of the mail it returns."""
     report = DeliveryReport(original_message_id=_original_message_id(message))
     for part in message.walk():
@@ -50,7 +48,7 @@ def parse_delivery_report(message, raw):
         # database or not, and a machine without flufl.bounce must still run odoo-bin.
         from flufl.bounce import all_failures
 
-        temporary, permanent = all_failures(message_from_bytes(raw, policy=compat32))
+        temporary, permanent = all_failures(message)
         text = _text(message)
         for addresses, default in ((permanent, "5.0.0"), (temporary, "4.0.0")):
             for address in sorted(addresses):

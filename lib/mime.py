@@ -1,5 +1,6 @@
 """Repairs that let Odoo's parser read mails as mail clients write them, and the shape
-of a mail's MIME tree, read without recursion (a mail may nest a thousand levels)."""
+of a mail's MIME tree, read from its bytes without recursion before any parse (a mail
+may nest a thousand levels, deeper than Python's parser can go)."""
 
 import codecs
 import email
@@ -100,19 +101,74 @@ def repair_structure(message):
     return repaired
 
 
-def mime_shape(message, max_depth, max_parts):
-    """(depth, parts) of a mail's MIME tree, counting no further than just past either
-    limit, so that a hostile mail costs little to measure."""
-    depth = parts = 0
-    stack = [(message, 1)]
-    while stack and depth <= max_depth and parts <= max_parts:
-        part, level = stack.pop()
-        parts += 1
+_CONTENT_TYPE = re.compile(rb"^content-type:\s*([!-~]+?/[!-~]+?)\s*(?:;|$)", re.I | re.M)
+_BOUNDARY = re.compile(rb';\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.I)
+
+
+def raw_mime_shape(raw, max_depth, max_parts):
+    """(depth, parts) of a raw mail's MIME tree, as Python's parser builds it, read from
+    the bytes before any parse: one pass over the lines, no recursion, and counting no
+    further than just past either limit, so that a hostile mail (a thousand nested
+    forwards) costs little to measure and never reaches the parser. A message/* part
+    holds one message a level below it; a delivery status, one per block of fields."""
+    depth = parts = level = 1
+    open_boundaries = []  # (boundary, level of its multipart), outermost first
+    headers, reading = [], _HEADERS
+    for line in raw.splitlines():
+        boundary_line = _boundary_line(open_boundaries, line.rstrip(b" \t"))
+        if boundary_line is not None:
+            index, is_end = boundary_line
+            level = open_boundaries[index][1] + 1
+            del open_boundaries[index + (not is_end) :]
+            headers, reading = [], _BODY if is_end else _HEADERS
+            parts += not is_end
+        elif reading is _STATUS_BLOCKS:
+            parts += bool(line.strip()) and not headers
+            headers = [line] if line.strip() else []
+            depth = max(depth, level + 1)
+        elif reading is _HEADERS and line.strip():
+            headers.append(line)
+        elif reading is _HEADERS:
+            kind, boundary = _content_type(b"\n".join(headers))
+            headers, reading = [], _BODY
+            if boundary and kind.startswith(b"multipart/"):
+                open_boundaries.append((boundary, level))
+            elif kind == b"message/delivery-status":
+                reading = _STATUS_BLOCKS
+            elif kind.startswith(b"message/"):
+                level, parts, reading = level + 1, parts + 1, _HEADERS
         depth = max(depth, level)
-        payload = part.get_payload() if part.is_multipart() else None
-        if isinstance(payload, list):
-            stack.extend((child, level + 1) for child in payload)
+        if depth > max_depth or parts > max_parts:
+            break
     return depth, parts
+
+
+_HEADERS, _BODY, _STATUS_BLOCKS = "headers", "body", "status blocks"
+
+
+def _boundary_line(open_boundaries, line):
+    """(index in `open_boundaries`, whether it ends its multipart) of the boundary this
+    line is, innermost first; None for any other line."""
+    if not line.startswith(b"--"):
+        return None
+    for index in range(len(open_boundaries) - 1, -1, -1):
+        boundary = open_boundaries[index][0]
+        if line[2:] == boundary:
+            return index, False
+        if line[2:] == boundary + b"--":
+            return index, True
+    return None
+
+
+def _content_type(header_block):
+    """(lowercase type, boundary or None) of a part's headers, folded lines unfolded."""
+    unfolded = re.sub(rb"\r?\n[ \t]+", b" ", header_block)
+    found = _CONTENT_TYPE.search(unfolded)
+    if not found:
+        return b"text/plain", None
+    line_end = unfolded.find(b"\n", found.start())
+    boundary = _BOUNDARY.search(unfolded[found.start() : None if line_end < 0 else line_end])
+    return found.group(1).lower(), boundary and (boundary.group(1) or boundary.group(2)).rstrip()
 
 
 def names_in_subject(name, subject):

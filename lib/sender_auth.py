@@ -7,7 +7,6 @@ header above those the mail came with, so the topmost header bearing the provide
 authserv-id is the provider's own. Every header below it, even one naming the same
 server, was written by the sender or a server on the way and counts for nothing."""
 
-import functools
 import re
 from email.utils import getaddresses
 
@@ -186,11 +185,6 @@ def verdict(results, author_domain):
 def sender_verdict(header_values, from_values, trusted):
     """The trusted provider's verdict (`pass`, `fail` or `none`) on a mail, from its
     `Authentication-Results` header values (top first) and its `From` values."""
-    headers = tuple(" ".join(str(value).split()) for value in header_values)
-    return _verdict(headers, from_domain(from_values), (trusted or "").strip().lower())
-
-
-@functools.lru_cache(maxsize=1024)
-def _verdict(headers, author_domain, trusted):
-    # Routing asks again when it records the verdict: the same mail is parsed once.
-    return verdict(trusted_results(headers, trusted), author_domain)
+    headers = [" ".join(str(value).split()) for value in header_values]
+    trusted = (trusted or "").strip().lower()
+    return verdict(trusted_results(headers, trusted), from_domain(from_values))

@@ -347,7 +347,7 @@ class FetchmailServer(models.Model):
         self.env.cr.commit()  # pylint: disable=invalid-commit # exactly-once: routed
         return entries
 
-    # Crons -----------------------------------------------------------------------------
+    # Which cron polls which server: the crons' entry points, and the toggling of each --
 
     @api.model
     def _fetch_catcher_replies(self):

@@ -19,20 +19,20 @@ class MailAlias(models.Model):
         the mails of a chunk ask the same questions: while a chunk is routed, each search
         is made once, and one search of the aliases of all its addresses answers the
         look-ups of partners, filtered (in the aliases' order). Any change to an alias
-        ends that memory (create, write, unlink below)."""
-        memo = self.env["mail.thread"]._mail_catcher_chunk_memo((), False)
-        if not memo:
+        ends that memory (mail.catcher.chunk.source)."""
+        chunk = self.env["mail.thread"]._mail_catcher_chunk()
+        if not chunk:
             return super().search(domain, offset=offset, limit=limit, order=order)
         search = super().search
         addresses = values_searched(domain, "alias_full_name")
-        if addresses is None or not memo.covers(addresses) or offset or limit or order:
+        if addresses is None or not chunk.covers(addresses) or offset or limit or order:
             key = ("aliases searched", repr(domain), offset, limit, order)
-            found = memo.recall(
+            found = chunk.recall(
                 (*self.env["mail.thread"]._mail_catcher_env_key("alias search"), *key),
                 lambda: search(domain, offset=offset, limit=limit, order=order).ids,
             )
             return self.browse(found)
-        alias_ids, all_ids = memo.matches(
+        alias_ids, all_ids = chunk.matches(
             self.env["mail.thread"]._mail_catcher_env_key("aliases"),
             addresses,
             lambda chunk_addresses: [
@@ -51,9 +51,9 @@ class MailAliasDomain(models.Model):
     def search(self, domain, offset=0, limit=None, order=None):
         """Odoo reads every domain of aliases for each mail it routes (is it sent to a
         bounce address?): while a chunk is routed, the first read answers the others."""
-        memo = self.env["mail.thread"]._mail_catcher_chunk_memo((), False)
-        if not memo or domain or offset or limit is not None or order is not None:
+        chunk = self.env["mail.thread"]._mail_catcher_chunk()
+        if not chunk or domain or offset or limit is not None or order is not None:
             return super().search(domain, offset=offset, limit=limit, order=order)
         search = super().search
         key = self.env["mail.thread"]._mail_catcher_env_key("alias domains")
-        return self.browse(memo.recall(key, lambda: search([]).ids))
+        return self.browse(chunk.recall(key, lambda: search([]).ids))

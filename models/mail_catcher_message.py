@@ -17,9 +17,7 @@ from ..lib.mail_identity import describe, storable
 from ..lib.mime import forget_parsed_headers, parse_mail, repair_structure
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
-from ..routing import RULES
-from ..routing.chunk import RoutingChunk
-from ..routing.incoming import IncomingMail
+from ..routing import STANDARD_RULES, decide
 from ..routing.outcome import Match, Verdict
 from ..routing.pace import (
     CLAIM_GRACE,
@@ -257,10 +255,10 @@ class MailCatcherMessage(models.Model):
             raise UserError(self.env._("The raw content of this mail was purged."))
         return self.raw_attachment_id.raw
 
-    def _email_message(self):
-        """The raw mail, parsed as Odoo's gateway parses it, with the journal's identity
-        and the repairs its parser needs."""
-        message = parse_mail(self._raw())
+    def _email_message(self, raw=None):
+        """The raw mail (`raw`, or the journal's), parsed as Odoo's gateway parses it,
+        with the journal's identity and the repairs its parser needs."""
+        message = parse_mail(raw or self._raw())
         if not message.get("Message-Id"):
             message["Message-Id"] = self.message_id
         repair_structure(message)
@@ -328,15 +326,17 @@ class MailCatcherMessage(models.Model):
             [tuple(self.ids)],
         )
         entries = self.browse(row[0] for row in self.env.cr.fetchall())
-        # What the chunk's mails look up in common is looked up once (models/mail_thread.py).
-        memo = self.env["mail.thread"]._mail_catcher_open_chunk(entries)
-        entries = entries.with_context(mail_catcher_chunk=memo)
-        chunk = RoutingChunk(entries)
+        # What the chunk's mails look up in common is looked up once (routing/chunk.py);
+        # whoever they notify gets the mail at once, from a cron as from a request.
+        chunk = self.env["mail.thread"]._mail_catcher_open_chunk(
+            entries.with_context(**SEND_PROMPTLY)
+        )
         deferred = self.browse()
-        for entry in entries:
+        for mail in chunk.mails:
+            entry = mail.entry
             try:
                 with self.env.cr.savepoint(), time_limit(entry.server_id.catcher_route_time_limit):
-                    posted = entry._route(chunk)
+                    posted = entry._route(mail)
                 chunk.keep_posted(posted)
             except TransactionRollbackError:
                 # Another worker updated a row this route writes (the same document, the
@@ -433,14 +433,24 @@ class MailCatcherMessage(models.Model):
             self.env.ref("mail_catcher.ir_cron_route_received")._trigger()
         self.env["ir.cron"]._notify_progress(done=routed, remaining=0)
 
-    def _route(self, chunk):
-        """Run the mail through the routing rules, in order: the first that decides
-        wins, and its outcome is applied. Returns the message posted, if any."""
+    def _route(self, mail):
+        """Run the mail (this entry's IncomingMail) through the routing rules, in order:
+        the first that decides wins, and its outcome is applied. Returns the message
+        posted, if any."""
         seams.reached(seams.ROUTING, entry=self)
-        # Whoever this posts notifies gets the mail at once, from a cron as from a request.
-        mail = IncomingMail(self.with_context(**SEND_PROMPTLY), chunk)
-        outcome = next(filter(None, (rule(mail) for rule in RULES)))
-        return self._apply(mail, outcome)
+        return self._apply(mail, decide(mail, self._routing_rules()))
+
+    @api.model
+    def _routing_rules(self):
+        """The routing rules, in the order they are asked (routing/__init__.py): each a
+        function of the mail under routing (routing/incoming.py) that returns a decision,
+        or None to pass. Ready to be inherited: another addon adds a rule in its place,
+
+            rules = super()._routing_rules()
+            rules.insert(rules.index(signed_token_in_recipients), my_rule)
+            return rules
+        """
+        return list(STANDARD_RULES)
 
     def _apply(self, mail, outcome):
         """The one place where a routing decision reaches the document and the journal."""
@@ -452,7 +462,7 @@ class MailCatcherMessage(models.Model):
                 kind=outcome.kind,
                 posted=outcome.posted,
                 reason=outcome.reason,
-                message=mail.message,
+                sender_auth=mail.sender_auth,
             )
             if outcome.cause:  # what made Odoo give up, for the admin
                 self.error = "".join(traceback.format_exception(outcome.cause))
@@ -466,7 +476,7 @@ class MailCatcherMessage(models.Model):
             res_id=outcome.res_id,
             posted=posted,
             reason=outcome.reason,
-            message=mail.message,
+            sender_auth=mail.sender_auth,
         )
         return posted
 
@@ -496,10 +506,10 @@ class MailCatcherMessage(models.Model):
         res_id=None,
         posted=None,
         reason=None,
-        message=None,
+        sender_auth=None,
     ):
-        """Write where the mail went and why; `message`, the parsed mail when at hand,
-        spares reading the raw mail again for the sender's verdict."""
+        """Write where the mail went and why; `sender_auth`, the sender's verdict as
+        routing read it (IncomingMail), else read from the raw mail's headers."""
         posted = posted or self.env["mail.message"]
         self.write(
             {
@@ -512,7 +522,7 @@ class MailCatcherMessage(models.Model):
                 "reason": reason or False,
                 "next_attempt_date": False,
                 "routing_started": False,
-                "sender_auth": self._sender_auth_verdict(message),
+                "sender_auth": self._sender_auth_verdict() if sender_auth is None else sender_auth,
             }
         )
 
@@ -611,8 +621,14 @@ class MailCatcherMessage(models.Model):
         odoo_routes = ((document._name, document.id, {}, self.env.uid, None),)
         try:
             with time_limit(self.server_id.catcher_route_time_limit):
-                mail = IncomingMail(self.with_context(**SEND_PROMPTLY), RoutingChunk(self))
-                self._apply(mail, Match("manual", document._name, document.id, kind, odoo_routes))
+                chunk = self.env["mail.thread"]._mail_catcher_open_chunk(
+                    self.with_context(**SEND_PROMPTLY)
+                )
+                try:
+                    match = Match("manual", document._name, document.id, kind, odoo_routes)
+                    self._apply(chunk.mails[0], match)
+                finally:
+                    self.env["mail.thread"]._mail_catcher_close_chunk()
         except TimeLimitExceeded as error:
             raise UserError(
                 self.env._(

@@ -4,27 +4,21 @@ import textwrap
 from markupsafe import Markup, escape
 
 from odoo import Command, api, models
-from odoo.tools import email_normalize, email_split, html2plaintext, html_sanitize
+from odoo.tools import email_normalize, html2plaintext, html_sanitize
 from odoo.tools.mail import (
     append_content_to_html,
     html_to_inner_content,
     mail_header_msgid_re,
 )
 
-from ..lib.chunk_memo import ChunkMemo, referenced_message_ids
 from ..lib.mail_parts import SIGNATURE, TNEF, images_shown, part_kinds
 from ..lib.quoted_reply import readable_body, visible_part
 from ..lib.tnef import UnreadableTnef
 from ..lib.tnef import unpack as unpack_tnef
+from ..routing.chunk import RoutingChunk, changing_chunk_of, routing_chunk_of
 from ..routing.outcome import Unroutable
 
 _logger = logging.getLogger(__name__)
-
-# Where a cursor keeps the memory of the chunk it routes (one chunk at a time).
-CHUNK_MEMO = "mail_catcher.chunk_memo"
-# The one partner field routing writes that no look-up of partners reads (a bounce
-# counts on the partner); any other change of a partner drops the chunk's memory.
-CHUNK_MEMO_UNREAD = {"message_bounce"}
 
 
 def _tnef_body(content):
@@ -86,28 +80,28 @@ class MailThread(models.AbstractModel):
         sender = email_normalize(message_dict.get("email_from") or "")
         if not sender:
             return None
-        memo = self._mail_catcher_chunk_memo((), False)
+        chunk = self._mail_catcher_chunk()
         bounce_models = (
-            memo.recall(("bounce models",), self._mail_catcher_bounce_models)
-            if memo
+            chunk.recall(("bounce models",), self._mail_catcher_bounce_models)
+            if chunk
             else self._mail_catcher_bounce_models()
         )
         for model in bounce_models:
-            self._mail_catcher_bouncing(model, sender, memo)._message_reset_bounce(sender)
+            self._mail_catcher_bouncing(model, sender, chunk)._message_reset_bounce(sender)
         return None
 
-    def _mail_catcher_bouncing(self, model, sender, memo):
+    def _mail_catcher_bouncing(self, model, sender, chunk):
         """The records of `model` with that address and a bounce counted. During a chunk,
         the partners of all its addresses are read once; their counters are read from
         the cache, which the chunk's own bounces keep up to date."""
         # sudo: every record of that address, whoever may read it, as Odoo does
         Records = self.env[model].sudo()
-        if model != "res.partner" or not memo or sender not in memo.addresses:
+        if model != "res.partner" or not chunk or sender not in chunk.addresses:
             return Records.search([("message_bounce", ">", 0), ("email_normalized", "=", sender)])
         partners = Records.browse(
-            memo.recall(
+            chunk.recall(
                 ("partners of the chunk's addresses",),
-                lambda: Records.search([("email_normalized", "in", sorted(memo.addresses))]).ids,
+                lambda: Records.search([("email_normalized", "in", sorted(chunk.addresses))]).ids,
             )
         )
         return partners.filtered(
@@ -219,45 +213,42 @@ class MailThread(models.AbstractModel):
             body, Markup(visible), 1
         )
 
-    # What a chunk of routed mails does once, not once per mail (lib/chunk_memo.py) ---
+    # What a chunk of routed mails does once, not once per mail (routing/chunk.py) -----
 
     @api.model
     def _mail_catcher_open_chunk(self, entries):
-        """Start the memory of a chunk of journal entries: the partners of the addresses
-        they name, and the messages their reply headers name, are then searched once for
-        all its mails rather than once per mail. Returns the context value under which
-        look-ups use it."""
-        addresses = {
-            email_normalize(address, strict=False)
-            for entry in entries
-            for field in (entry.email_from, entry.email_to, entry.email_cc)
-            for address in email_split(field or "")
-        }
-        message_ids = set()
-        for entry in entries.filtered("raw_attachment_id"):
-            message_ids |= referenced_message_ids(entry._raw())
-        memo = ChunkMemo(addresses, message_ids)
-        self.env.cr.cache[CHUNK_MEMO] = memo
-        return memo.token
+        """Route `entries` as one chunk until _mail_catcher_close_chunk(): the partners of
+        the addresses they name, and the messages their reply headers name, are then
+        searched once for all its mails rather than once per mail. Returns the chunk;
+        the look-ups that use it name its token in their context (its `env` does)."""
+        return RoutingChunk(entries).open()
 
     @api.model
     def _mail_catcher_close_chunk(self):
-        """End the chunk: drop its memory, and send the inbox notifications of the
-        messages it posted."""
-        memo = self.env.cr.cache.pop(CHUNK_MEMO, None)
-        if memo and memo.inbox:
-            self._mail_catcher_send_inbox(memo.inbox)
+        """End the chunk, and send the inbox notifications of the messages it posted."""
+        chunk = changing_chunk_of(self.env)
+        inbox = chunk.end() if chunk else None
+        if inbox:
+            self._mail_catcher_send_inbox(inbox)
+
+    def _message_create(self, values_list):
+        """The chunk sees the messages its routing posts: post() returns its own."""
+        messages = super()._message_create(values_list)
+        chunk = self.env.context.get("mail_catcher_routing") and routing_chunk_of(self.env)
+        if chunk:
+            chunk.note_created(messages)
+        return messages
 
     def _mail_catcher_defer_inbox(self, user, message, kwargs):
         """Whether the inbox notification of `message` to `user` waits for the chunk's end
         (its bus payload built then, with the chunk's other messages read at once)."""
-        memo = self.env.cr.cache.get(CHUNK_MEMO)
-        if not memo or memo.token != self.env.context.get("mail_catcher_chunk"):
+        chunk = routing_chunk_of(self.env)
+        if not chunk:
             return False
         if set(kwargs) != {"msg_vals", "for_current_user", "add_followers", "followers"}:
             return False
         followers = kwargs["followers"]
-        memo.inbox.append(
+        chunk.inbox.append(
             (user.id, message.id, (kwargs["msg_vals"] or {}).get("scheduled_date"), followers.ids)
         )
         return True
@@ -296,26 +287,25 @@ class MailThread(models.AbstractModel):
                 notification_type="mail.message/inbox",
             )
 
-    def _mail_catcher_chunk_memo(self, emails, extra_domain):
-        """The memory of the chunk being routed, when it may answer a look-up of `emails`
-        in this environment; None otherwise."""
-        memo = self.env.cr.cache.get(CHUNK_MEMO)
-        token = self.env.context.get("mail_catcher_chunk")
-        if extra_domain or not memo or memo.token != token or not memo.covers(emails):
+    def _mail_catcher_chunk(self, emails=(), extra_domain=False):
+        """The chunk being routed, when it may answer a look-up of `emails` in this
+        environment; None otherwise."""
+        chunk = routing_chunk_of(self.env)
+        if extra_domain or not chunk or not chunk.covers(emails):
             return None
-        return memo
+        return chunk
 
     def _mail_catcher_env_key(self, how):
         """What a look-up's answer depends on besides the data: who asks, and how."""
         env = self.env
         return (how, env.uid, env.su, env.context.get("active_test", True), *env.companies.ids)
 
-    def _mail_catcher_recall(self, memo, how, emails, search):
+    def _mail_catcher_recall(self, chunk, how, emails, search):
         """Partners of `emails` as `search(emails)` finds them, from one `search` of all
         the chunk's addresses: a search on the email plus the partners' order, so that
         its results for fewer addresses are its results for all, filtered."""
         env = self.env
-        ids, all_ids = memo.matches(
+        ids, all_ids = chunk.matches(
             self._mail_catcher_env_key(how),
             emails,
             lambda addresses: [(p.id, p.email_normalized) for p in search(addresses)],
@@ -329,31 +319,31 @@ class MailThread(models.AbstractModel):
         """Asked for no record (each mail's recipients: the catcher's address, the same
         for every mail of a chunk), the answer depends on the addresses and on the
         aliases, users and partners only: the chunk's first answer is the others'."""
-        memo = not records and not force_create and self._mail_catcher_chunk_memo((), extra_domain)
-        if not memo:
+        chunk = not records and not force_create and self._mail_catcher_chunk((), extra_domain)
+        if not chunk:
             return super()._mail_find_partner_from_emails(
                 emails, records=records, force_create=force_create, extra_domain=extra_domain
             )
         find = super()._mail_find_partner_from_emails
-        partner_ids = memo.recall(
+        partner_ids = chunk.recall(
             (self._mail_catcher_env_key("emails"), tuple(emails)),
             lambda: [partner.id for partner in find(emails, records=records)],
         )
         return [self.env["res.partner"].browse(partner_id) for partner_id in partner_ids]
 
     def _mail_search_on_user(self, normalized_emails, extra_domain=False):
-        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
-        if not memo:
+        chunk = self._mail_catcher_chunk(normalized_emails, extra_domain)
+        if not chunk:
             return super()._mail_search_on_user(normalized_emails, extra_domain=extra_domain)
         search = super()._mail_search_on_user
-        return self._mail_catcher_recall(memo, "user", normalized_emails, search)
+        return self._mail_catcher_recall(chunk, "user", normalized_emails, search)
 
     def _mail_search_on_partner(self, normalized_emails, extra_domain=False):
-        memo = self._mail_catcher_chunk_memo(normalized_emails, extra_domain)
-        if not memo:
+        chunk = self._mail_catcher_chunk(normalized_emails, extra_domain)
+        if not chunk:
             return super()._mail_search_on_partner(normalized_emails, extra_domain=extra_domain)
         search = super()._mail_search_on_partner
-        return self._mail_catcher_recall(memo, "partner", normalized_emails, search)
+        return self._mail_catcher_recall(chunk, "partner", normalized_emails, search)
 
     def _mail_find_user_for_gateway(self, email_value, alias=None):
         """The user of a mail's sender, from one search of the users of all the chunk's
@@ -362,13 +352,13 @@ class MailThread(models.AbstractModel):
         and domains have no "<"), so that check is left out for it; an alias whose
         document's followers come first, or a bare address, goes to Odoo's method."""
         normalized = email_normalize(email_value)
-        memo = normalized and self._mail_catcher_chunk_memo([normalized], False)
+        chunk = normalized and self._mail_catcher_chunk([normalized], False)
         followed = alias and alias.alias_parent_model_id and alias.alias_parent_thread_id
-        if not memo or followed or "<" not in email_value:
+        if not chunk or followed or "<" not in email_value:
             return super()._mail_find_user_for_gateway(email_value, alias=alias)
         # sudo: res.users - Odoo finds the user of an address in sudo too
         Users = self.env["res.users"].sudo()
-        user_ids, _all = memo.matches(
+        user_ids, _all = chunk.matches(
             self._mail_catcher_env_key("gateway users"),
             [normalized],
             lambda addresses: [
@@ -382,28 +372,28 @@ class MailThread(models.AbstractModel):
         """The parent of each mail of a chunk, from one search of the messages all its
         mails name, in Odoo's order (newest first): the first of them with the mail's
         In-Reply-To, else the first with one of its References."""
-        memo = self._mail_catcher_chunk_memo((), False)
+        chunk = self._mail_catcher_chunk()
         in_reply_to = (msg_dict.get("in_reply_to") or "").strip()
         references = {
             reference.strip()
             for reference in mail_header_msgid_re.findall(msg_dict.get("references") or "")
         }
-        if not memo or not {in_reply_to, *references} - {""} <= memo.message_ids:
+        if not chunk or not {in_reply_to, *references} - {""} <= chunk.message_ids:
             return super()._get_parent_message(msg_dict)
         Message = self.env["mail.message"]
-        found = memo.recall(
+        found = chunk.recall(
             self._mail_catcher_env_key("parents"),
             lambda: [
                 (message.id, message.message_id)
                 for message in Message.search(
-                    [("message_id", "in", sorted(memo.message_ids))],
+                    [("message_id", "in", sorted(chunk.message_ids))],
                     order="create_date DESC, id DESC",
                 )
             ],
         )
         prefetch = [message_id for message_id, _header in found]
-        if not memo.parents.issuperset(prefetch):
-            memo.parents.update(prefetch)
+        if not chunk.parents.issuperset(prefetch):
+            chunk.parents.update(prefetch)
             self._mail_catcher_prefetch_documents(Message.browse(prefetch))
         for wanted in ({in_reply_to} - {""}, references):
             for message_id, header in found:
@@ -433,8 +423,8 @@ class MailThread(models.AbstractModel):
     def _message_compute_parent_id(self, parent_id):
         """A parent found for the chunk that has no parent itself stays the parent: what
         Odoo's search of its ancestors would conclude, read from the chunk's search."""
-        memo = self._mail_catcher_chunk_memo((), False)
-        if memo and parent_id in memo.parents:
+        chunk = self._mail_catcher_chunk()
+        if chunk and parent_id in chunk.parents:
             # sudo: mail.message - what Odoo reads of the parent, in sudo too
             parent = self.env["mail.message"].sudo().browse(parent_id)
             if not parent.parent_id:
@@ -445,9 +435,9 @@ class MailThread(models.AbstractModel):
         """Odoo searches the push devices of each message's recipients, and pushes
         nothing when none has one: during a chunk, one read of which partners have a
         device tells, for each message, whether that search can find any."""
-        memo = self._mail_catcher_chunk_memo((), False)
-        if memo:
-            with_device = memo.recall(
+        chunk = self._mail_catcher_chunk()
+        if chunk:
+            with_device = chunk.recall(
                 ("push devices",),
                 # sudo: mail.push.device - which partners have one, read in sudo as Odoo does
                 lambda: {
@@ -460,31 +450,6 @@ class MailThread(models.AbstractModel):
             if not with_device & {recipient["id"] for recipient in recipients_data}:
                 return
         super()._notify_thread_by_web_push(message, recipients_data, msg_vals, **kwargs)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        if self._name == "res.partner":
-            self._mail_catcher_forget_chunk()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if self._name == "res.partner" and not set(vals) <= CHUNK_MEMO_UNREAD:
-            self._mail_catcher_forget_chunk()
-        return super().write(vals)
-
-    def unlink(self):
-        if self._name == "res.partner":
-            self._mail_catcher_forget_chunk()
-        return super().unlink()
-
-    @api.model
-    def _mail_catcher_forget_chunk(self, message_ids=None):
-        """A partner created during the chunk must be found by the next mail, and one
-        edited found as it now is: the chunk's memory is dropped. With `message_ids`
-        (of messages being created): only if the chunk's mails name one of them."""
-        memo = self.env.cr.cache.get(CHUNK_MEMO)
-        if memo and (message_ids is None or memo.message_ids & message_ids):
-            memo.forget()
 
     # Checks that cannot change a routed reply's outcome -------------------------------
 

@@ -2,7 +2,11 @@ from odoo import api, fields, models
 
 
 class ResUsers(models.Model):
-    _inherit = "res.users"
+    # A user's partner is what the routing of a chunk looks up (models/mail_thread.py):
+    # a user created or changed (archived, moved to another company) during the chunk is
+    # found as it now is by the next mail (mail.catcher.chunk.source).
+    _name = "res.users"
+    _inherit = ["res.users", "mail.catcher.chunk.source"]
 
     notify_replies_by_email = fields.Boolean(
         string="Email me every reply",
@@ -29,23 +33,6 @@ class ResUsers(models.Model):
         # Portal users can only be notified by email (a constraint of `mail`).
         for user in self.filtered(lambda user: not user.share):
             user.notification_type = "email" if user.notify_replies_by_email else "inbox"
-
-    # A user's partner is what the routing of a chunk looks up (models/mail_thread.py):
-    # a user created or changed (archived, moved to another company) during the chunk is
-    # found as it now is by the next mail.
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["mail.thread"]._mail_catcher_forget_chunk()
-        return super().unlink()
 
     def _bus_send_store(
         self, /, *args, notification_type="mail.record/insert", subchannel=None, **kwargs

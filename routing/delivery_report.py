@@ -2,15 +2,14 @@
 why, shown on the document of the mail that bounced. A permanent failure marks the
 address as bouncing; a temporary one is recorded in the journal only."""
 
-from ..lib.dsn import is_delivery_report, parse_delivery_report
 from .outcome import Bounced, Match, Verdict
 
 
 def delivery_report(mail):
-    if not is_delivery_report(mail.message):
+    report = mail.delivery_report
+    if report is None:
         return None
     env = mail.env
-    report = parse_delivery_report(mail.message, mail.entry._raw())
     if not report.failures:
         return Verdict(
             "ignored", "bounce", env._("A delivery report that names no failed address.")

@@ -1,5 +1,6 @@
-"""What a routing rule decides: a Match (the document the mail belongs to) or a Verdict
-(the mail is settled without being posted). A rule that decides nothing returns None."""
+"""What a routing rule returns, its only output: a Match (the document the mail belongs
+to) or a Verdict (the mail is settled without being posted) decides; None, or a Refusal
+(Odoo's own routing refused the mail, for the later rules to know), passes."""
 
 from dataclasses import dataclass
 
@@ -7,6 +8,15 @@ from dataclasses import dataclass
 class Unroutable(Exception):
     """Odoo's gateway wanted to bounce the mail back to its sender: a customer's reply is
     never bounced, so its routing stops there and says why."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Odoo's own routing refused the mail (`error`: a ValueError, or Unroutable): no
+    decision, but the admin's last word if no later rule finds the document either.
+    routing.decide hands it to the later rules as IncomingMail.refusal."""
+
+    error: BaseException
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,19 @@
 """A mail past its server's limits (size, MIME depth, MIME parts) is set aside before
-Odoo parses it: parsing it is what could stop the catcher."""
+any parser reads it: parsing it is what could stop the catcher. Its size and shape are
+read from its raw bytes (IncomingMail.over_limits), without recursion: a mail nested a
+thousand levels deep is set aside for its depth, never reaching Python's parser."""
 
-from ..lib.mime import mime_shape
+from ..lib.mime import raw_mime_shape
 from .outcome import Verdict
 
 
 def past_server_limits(mail):
-    reason = _why_over_limits(mail.env, mail.server, mail.entry.size, mail.message)
-    return reason and Verdict("quarantined", None, reason)
+    return mail.over_limits and Verdict("quarantined", None, mail.over_limits)
 
 
-def _why_over_limits(env, server, size, message):
+def why_over_limits(env, server, raw):
+    """Why the raw mail is past its server's limits; None when it is within them."""
+    size = len(raw)
     if server.catcher_max_size_mb and size > server.catcher_max_size_mb * 1024 * 1024:
         return env._(
             "This mail is %(size)s MB, over the limit of %(limit)s MB of its server: it "
@@ -19,7 +22,7 @@ def _why_over_limits(env, server, size, message):
             limit=server.catcher_max_size_mb,
         )
     max_depth, max_parts = server.catcher_max_mime_depth, server.catcher_max_mime_parts
-    depth, parts = mime_shape(message, max_depth or 10**6, max_parts or 10**6)
+    depth, parts = raw_mime_shape(raw, max_depth or 10**6, max_parts or 10**6)
     if max_depth and depth > max_depth:
         return env._(
             "This mail nests its parts over %(limit)s levels deep, the limit of its "

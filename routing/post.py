@@ -30,15 +30,16 @@ def record_bounce(mail, bounced):
 
 
 def post(mail, match):
-    """Post the mail; returns the message posted."""
+    """Post the mail; returns the message posted. What is posted is a copy of the mail's
+    `msg_dict`, which the rules read and Odoo's gateway changes as it posts."""
     if match.kind == "bounce":
         return _post_delivery_report(mail, match)
-    msg_dict = mail.msg_dict
+    msg_dict = dict(mail.msg_dict)
     _drop_parent_on_other_document(mail.env, msg_dict, match)
     if mail.sender_unverified:
         msg_dict["body"] = _unverified_sender_warning(mail) + Markup(msg_dict.get("body") or "")
     if match.kind == "auto_reply":
-        return _post_note(mail, match)
+        return _post_note(mail, match, msg_dict)
     if match.matched_by in ("token", "subject", "manual"):
         # Odoo's message_route resets the counter of a sender who bounced once; these
         # matches do not go through it.
@@ -52,9 +53,8 @@ def post(mail, match):
     people = _people_to_tell(mail.env, match, msg_dict)
     thread = mail.thread.with_context(mail_catcher_notify=(msg_dict["message_id"], people))
     thread._message_route_process(mail.message, msg_dict, list(match.odoo_routes))
-    return mail.env["mail.message"].search(
-        [("message_id", "=", msg_dict["message_id"]), ("model", "=", match.model)], limit=1
-    )
+    # Odoo's gateway returns the document, not the message: the chunk saw it created.
+    return mail.chunk.message_just_posted(msg_dict["message_id"], match.model)
 
 
 def _drop_parent_on_other_document(env, msg_dict, match):
@@ -89,8 +89,7 @@ def _internal_message_sent_to(env, match, msg_dict):
     return message.id
 
 
-def _post_note(mail, match):
-    msg_dict = mail.msg_dict
+def _post_note(mail, match, msg_dict):
     document = mail.env[match.model].browse(match.res_id).with_context(**QUIET)
     return document.message_post(
         body=msg_dict.get("body", ""),

@@ -3,7 +3,7 @@ answered, else an alias in the recipients names a model, else the server's fallb
 model. Faithful to Odoo's gateway, which also resets the sender's bounce counter and
 stops a sender who creates too many documents."""
 
-from .outcome import Unroutable, Verdict
+from .outcome import Refusal, Unroutable, Verdict
 
 
 def reply_headers_or_alias(mail):
@@ -11,18 +11,16 @@ def reply_headers_or_alias(mail):
     try:
         routes = mail.thread.message_route(mail.message, mail.msg_dict, mail.server.object_id.model)
     except (ValueError, Unroutable) as refusal:
-        mail.refusal = refusal
-        return None
+        return Refusal(refusal)
     if not routes:
         if mail.msg_dict.get("is_bounce") or mail.msg_dict.get("bounced_email"):
             reason = env._("Delivery report: recorded on the recipient's address.")
             return Verdict("ignored", "bounce", reason)
-        mail.refusal = Unroutable(env._("Odoo refused every route for this mail."))
-        return None
+        return Refusal(Unroutable(env._("Odoo refused every route for this mail.")))
     if _too_many_from_sender(mail, routes):
         reason = env._("Too many mails from this sender in a short time.")
         return Verdict("ignored", "loop", reason)
-    return mail.match("header" if routes[0][1] else "alias", odoo_routes=routes)
+    return mail.outcome_for("header" if routes[0][1] else "alias", odoo_routes=routes)
 
 
 def _too_many_from_sender(mail, routes):

@@ -38,4 +38,4 @@ def signed_token_in_recipients(mail):
         reason = env._("This mail answers a document that was deleted since.")
         return Verdict("quarantined", None, reason)
     # Whatever headers survived: an answer to an internal note stays internal.
-    return mail.match("token", document, internal=token.internal)
+    return mail.outcome_for("token", document, internal=token.internal)

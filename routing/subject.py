@@ -17,7 +17,7 @@ def document_named_in_subject(mail):
     if not document:
         return None
     if not mail.sender_unverified:
-        return mail.match("subject", document)
+        return mail.outcome_for("subject", document)
     if mail.auto_reply:
         return None
     reason = mail.env._(

@@ -7,8 +7,10 @@ STATE=${MAIL_CATCHER_STATE:-${XDG_CACHE_HOME:-$HOME/.cache}/mail_catcher}
 # One virtual environment per version of the requirement files, shared by every clone.
 VENV=${MAIL_CATCHER_VENV:-$STATE/venv-$(cat "$REPO/requirements.txt" "$REPO"/requirements/*.txt | sha1sum | cut -c1-12)}
 # Odoo finds an addon by its folder name: each clone gets a folder with a link named
-# mail_catcher to it.
+# mail_catcher to it, and one to each addon of tests/addons (on the path, installed in
+# test databases only: create_test_database).
 ADDONS=$STATE/addons-$(echo -n "$REPO" | sha1sum | cut -c1-12)
+TEST_ADDONS=(mail_catcher_rule_example)
 DEBIAN_PACKAGES=(postgresql dovecot-imapd dovecot-pop3d dovecot-lmtpd mailutils-imap4d wkhtmltopdf chromium)
 
 die() {
@@ -56,6 +58,9 @@ ensure_venv() {
 ensure_addons_path() {
     mkdir -p "$ADDONS"
     ln -sfn "$REPO" "$ADDONS/mail_catcher"
+    for addon in "${TEST_ADDONS[@]}"; do
+        ln -sfn "$REPO/tests/addons/$addon" "$ADDONS/$addon"
+    done
 }
 
 ensure_postgres() {
@@ -121,13 +126,27 @@ odoo_shell() {
     odoo shell -d "$database" --no-http --log-level=warn <"$script"
 }
 
-# A database with the addon, invoices, purchases, French and Dutch, and a chart of accounts.
+# A database with the addon, invoices, purchases, French and Dutch, and a chart of accounts;
+# and the addons named in $2 (comma-separated), if any.
 create_database() {
-    local database=$1
+    local database=$1 modules=mail_catcher,account,purchase${2:+,$2}
     dropdb -h 127.0.0.1 --if-exists "$database" 2>/dev/null || die "could not drop $database"
-    odoo -d "$database" -i mail_catcher,account,purchase --without-demo=all \
+    odoo -d "$database" -i "$modules" --without-demo=all \
         --load-language=fr_FR,nl_NL --stop-after-init --log-level=warn ||
         die "could not create the database $database"
     odoo_shell "$database" "$REPO/scripts/odoo/prepare_database.py" ||
         die "could not prepare the database $database"
+}
+
+# The database the tests run on: create_database's, with the addons of tests/addons (an
+# addon that extends mail_catcher as others would, which the demo never installs).
+create_test_database() {
+    create_database "$1" "$(IFS=,; echo "${TEST_ADDONS[*]}")"
+}
+
+# The Odoo test tags of mail_catcher's tests and those of tests/addons.
+test_tags() {
+    local tags=/mail_catcher addon
+    for addon in "${TEST_ADDONS[@]}"; do tags+=",/$addon"; done
+    echo "$tags"
 }

@@ -10,6 +10,7 @@ from . import test_journal
 from . import test_journal_views
 from . import test_mail_as_sent
 from . import test_mailbox_folders
+from . import test_parse_once
 from . import test_poison_mail
 from . import test_quoted_replies
 from . import test_reply_to
@@ -21,3 +22,4 @@ from . import test_setup_wizard
 from . import test_templates
 from . import test_tours
 from . import test_routing_rules
+from . import test_rule_outputs

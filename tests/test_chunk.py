@@ -30,7 +30,7 @@ class TestChunk(JournalCase):
         )
         Thread = self.env["mail.thread"]
         chunk = Thread._mail_catcher_open_chunk(entries[0])
-        thread = Thread.with_context(mail_catcher_chunk=chunk)
+        thread = Thread.with_context(mail_catcher_chunk=chunk.token)
         self.assertFalse(thread._mail_find_partner_from_emails(["late@customer.test"])[0])
         late = self.env["res.partner"].create({"name": "Late", "email": "late@customer.test"})
         self.assertEqual(thread._mail_find_partner_from_emails(["late@customer.test"])[0], late)
@@ -41,7 +41,9 @@ class TestChunk(JournalCase):
             self.catcher_server, [{"raw": self.reply(From="Alice <alice@company.test>")}]
         )
         Thread = self.env["mail.thread"]
-        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        thread = Thread.with_context(
+            mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]).token
+        )
         self.assertEqual(thread._mail_search_on_user(["alice@company.test"]), self.alice.partner_id)
         self.alice.active = False
         self.assertFalse(thread._mail_search_on_user(["alice@company.test"]))
@@ -100,7 +102,9 @@ class TestChunk(JournalCase):
             self.catcher_server, [{"raw": self.reply(To="sales@company.test")}]
         )
         Thread = self.env["mail.thread"]
-        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        thread = Thread.with_context(
+            mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]).token
+        )
         self.assertEqual(thread._mail_find_partner_from_emails(["sales@company.test"]), [sales])
         self.env["mail.alias"].create(
             {
@@ -115,7 +119,9 @@ class TestChunk(JournalCase):
     def test_a_domain_of_aliases_added_during_a_chunk_is_read(self):
         entries = self.Journal._journal(self.catcher_server, [{"raw": self.reply()}])
         Thread = self.env["mail.thread"]
-        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        thread = Thread.with_context(
+            mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]).token
+        )
         Domains = thread.env["mail.alias.domain"]
         before = Domains.search([])
         self.assertEqual(Domains.search([]), before)
@@ -137,7 +143,9 @@ class TestChunk(JournalCase):
             self.catcher_server, [{"raw": self.reply(in_reply_to="<later@company.test>")}]
         )
         Thread = self.env["mail.thread"]
-        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        thread = Thread.with_context(
+            mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]).token
+        )
         msg_dict = {"in_reply_to": "<later@company.test>", "references": ""}
         self.assertIsNone(thread._get_parent_message(msg_dict))
         later = self.document.message_post(body="Later", message_id="<later@company.test>")
@@ -151,7 +159,7 @@ class TestChunk(JournalCase):
         )
         Thread = self.env["mail.thread"]
         chunk = Thread._mail_catcher_open_chunk(self.Journal.union(*entries))
-        thread = Thread.with_context(mail_catcher_chunk=chunk)
+        thread = Thread.with_context(mail_catcher_chunk=chunk.token)
         find = thread._mail_find_user_for_gateway
         self.assertEqual(find('"Alice" <alice@company.test>'), self.alice)
         self.assertFalse(find('"C" <customer@customer.test>'))
@@ -192,7 +200,9 @@ class TestChunk(JournalCase):
             self.catcher_server, [{"raw": self.reply(Cc="sales@company.test")}]
         )
         Thread = self.env["mail.thread"]
-        thread = Thread.with_context(mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]))
+        thread = Thread.with_context(
+            mail_catcher_chunk=Thread._mail_catcher_open_chunk(entries[0]).token
+        )
         found = thread._mail_find_partner_from_emails(
             ["sales@company.test", "customer@customer.test"], records=self.document
         )

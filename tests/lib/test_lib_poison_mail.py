@@ -5,7 +5,7 @@ from unittest import TestCase
 
 from lib import mime
 from lib.mail_identity import describe, storable
-from lib.mime import mime_shape, parse_mail, repair_structure
+from lib.mime import parse_mail, raw_mime_shape, repair_structure
 from lib.time_limit import TimeLimitExceeded, time_limit
 
 # Shared with the Odoo tests, this plain module lives in tests/, a package whose __init__
@@ -26,10 +26,31 @@ class TestPoisonMailHelpers(TestCase):
 
     def test_deeply_nested_mails_are_measured_without_recursion(self):
         # Each forward adds two levels: its multipart, and the message/rfc822 part in it.
-        self.assertEqual(mime_shape(parse_mail(nested_forwards(10)), 1000, 1000), (21, 31))
+        self.assertEqual(raw_mime_shape(nested_forwards(10), 1000, 1000), (21, 31))
         # Counting stops just past a limit, whatever the mail's size.
-        self.assertEqual(mime_shape(parse_mail(nested_forwards(300)), 5, 500)[0], 6)
-        self.assertEqual(mime_shape(parse_mail(many_parts(600)), 30, 500)[1], 501)
+        self.assertEqual(raw_mime_shape(nested_forwards(300), 5, 500)[0], 6)
+        self.assertEqual(raw_mime_shape(many_parts(600), 30, 500)[1], 501)
+
+    def test_a_thousand_nested_forwards_are_measured_before_any_parse(self):
+        # Deeper than Python's parser can go (it recurses once per level): measured from
+        # the bytes, in one pass, the whole depth and every part.
+        raw = nested_forwards(1000, filler=3000)
+        with self.assertRaises(RecursionError):
+            parse_mail(raw).as_bytes()
+        self.assertEqual(raw_mime_shape(raw, 10**6, 10**6), (2001, 3001))
+        self.assertEqual(raw_mime_shape(raw, 30, 500), (31, 46))
+
+    def test_the_shape_read_from_the_bytes_is_the_parsers(self):
+        def parsed_shape(message, level=1):
+            payload = message.get_payload() if message.is_multipart() else []
+            shapes = [parsed_shape(child, level + 1) for child in payload]
+            return max([level, *(depth for depth, _ in shapes)]), 1 + sum(n for _, n in shapes)
+
+        samples = Path(__file__).parents[1] / "data"
+        mails = [path.read_bytes() for path in sorted(samples.glob("*/*.eml"))]
+        for raw in [*mails, nested_forwards(12), many_parts(40)]:
+            with self.subTest(raw[:60]):
+                self.assertEqual(raw_mime_shape(raw, 10**6, 10**6), parsed_shape(parse_mail(raw)))
 
     def test_parts_odoo_cannot_read_are_relabelled(self):
         broken_boundary = (

@@ -1,0 +1,1 @@
+from . import mail_catcher_message

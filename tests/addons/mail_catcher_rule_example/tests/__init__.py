@@ -1,0 +1,1 @@
+from . import test_held_for_review
