@@ -8,6 +8,8 @@ from email import message_from_bytes
 from email.policy import compat32
 from email.utils import parseaddr
 
+from flufl.bounce import all_failures
+
 DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
@@ -46,10 +48,6 @@ def parse_delivery_report(message, raw):
         if part.get_content_type() == "message/delivery-status":
             report.failures.extend(_dsn_failures(part))
     if not report.failures:
-        # Imported here: odoo-bin imports every addon that has commands, installed in a
-        # database or not, and a machine without flufl.bounce must still run odoo-bin.
-        from flufl.bounce import all_failures
-
         temporary, permanent = all_failures(message_from_bytes(raw, policy=compat32))
         text = _text(message)
         for addresses, default in ((permanent, "5.0.0"), (temporary, "4.0.0")):
