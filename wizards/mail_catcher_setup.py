@@ -10,7 +10,7 @@ from ..lib import mail_servers
 from ..lib.mailbox import FolderRefused
 from ..lib.providers import PRESETS, USUAL_PORTS
 from ..models.mail_catcher_server_settings import FIRST_FETCH
-from ..routing.round_trip import TEST_HEADER, test_signature
+from ..routing.round_trip import TEST_HEADER, round_trip_signature
 
 PROVIDERS = [
     ("generic", "Other IMAP/POP and SMTP server"),
@@ -256,7 +256,7 @@ class MailCatcherSetup(models.TransientModel):
         mail["Subject"] = self.env._("Mail Catcher round trip %(nonce)s", nonce=nonce[:8])
         mail["Message-ID"] = make_msgid(domain=self.email.rpartition("@")[2])
         key = self.env["ir.config_parameter"]._mail_catcher_key()
-        mail[TEST_HEADER] = test_signature(key, nonce)
+        mail[TEST_HEADER] = round_trip_signature(key, nonce)
         mail.set_content(self.env._("Round-trip test of the mail catcher; it is posted nowhere."))
         return mail
 
