@@ -1,5 +1,6 @@
-"""Kinds of incoming mail that are not a person's answer: automatic replies (RFC 3834 and
-the habits of common mail clients) and delivery reports (RFC 3464 DSN)."""
+"""Automatic replies, the incoming mail that a machine wrote on its own rather than a
+person (RFC 3834 and the habits of common mail clients). Delivery reports are read in
+dsn.py."""
 
 import re
 

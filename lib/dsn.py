@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
+from flufl.bounce import all_failures
+
 DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _MESSAGE_ID = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
@@ -44,10 +46,6 @@ def parse_delivery_report(message):
         if part.get_content_type() == "message/delivery-status":
             report.failures.extend(_dsn_failures(part))
     if not report.failures:
-        # Imported here: odoo-bin imports every addon that has commands, installed in a
-        # database or not, and a machine without flufl.bounce must still run odoo-bin.
-        from flufl.bounce import all_failures
-
         temporary, permanent = all_failures(message)
         text = _text(message)
         for addresses, default in ((permanent, "5.0.0"), (temporary, "4.0.0")):

@@ -97,7 +97,6 @@ def _idle_once(connection, timeout, interrupt):
         # Without a timeout, a server that died silently would block the reads forever.
         sock.settimeout(ANSWER_TIMEOUT_SECONDS)
     tag = conn._new_tag()
-    announced = None
     try:
         conn.send(tag + b" IDLE\r\n")
         new_mail = False
@@ -125,23 +124,26 @@ def _idle_once(connection, timeout, interrupt):
                 _check_completion(conn, tag, line)
                 return WHILE_IDLING if new_mail else None
             new_mail = _check_untagged(conn, line)
-        if new_mail:
-            announced = WHILE_IDLING
-
-        conn.send(b"DONE\r\n")
-        while True:
-            line = conn._get_line()
-            if line.startswith(tag + b" "):
-                _check_completion(conn, tag, line)
-                return announced
-            # Mail may be announced between our DONE and the server reading it, or only
-            # then, by a server whose IDLE is silent.
-            if _check_untagged(conn, line) and not announced:
-                announced = AFTER_IDLING
+        return _end_idle(conn, tag, WHILE_IDLING if new_mail else None)
     finally:
         conn.tagged_commands.pop(tag, None)
         if saved_timeout is None:
             sock.settimeout(None)
+
+
+def _end_idle(conn, tag, announced):
+    """Ends the IDLE (DONE) and reads its completion; returns `announced`, or AFTER_IDLING
+    for new mail that only the end of the IDLE brought."""
+    conn.send(b"DONE\r\n")
+    while True:
+        line = conn._get_line()
+        if line.startswith(tag + b" "):
+            _check_completion(conn, tag, line)
+            return announced
+        # Mail may be announced between our DONE and the server reading it, or only
+        # then, by a server whose IDLE is silent.
+        if _check_untagged(conn, line) and not announced:
+            announced = AFTER_IDLING
 
 
 def _check_untagged(conn, line):

@@ -146,6 +146,115 @@ def _clean(line):
     return " ".join(line.replace("\xa0", " ").split())
 
 
+# The quote finder ------------------------------------------------------------------------
+
+
+class _QuoteFinder:
+    """The one state machine that finds what a reply quotes, in plain text and in HTML
+    alike. It reads units in order (a plain-text line, an HTML item): a quote is folded; an
+    attribution line is folded with the quote right after it and the text below them
+    stays in view (bottom posting); a header block, a signature, or an attribution that no
+    quote follows folds all the rest; a forward stops it, nothing folded. Each text form
+    says what its units are and how one is folded."""
+
+    def __init__(self, length):
+        self.length = length
+        self.forward = False
+        self.rest_from = None  # where the fold of all the rest begins, if there is one
+
+    def lines_of(self, index):
+        """The unit's own lines of text, cleaned; none when it is blank."""
+        raise NotImplementedError
+
+    def lines_ahead(self, index):
+        """The unit's lines as reading ahead from an earlier unit sees them."""
+        return self.lines_of(index)
+
+    def is_blank(self, index):
+        return not self.lines_of(index)
+
+    def starts_quote(self, index):
+        raise NotImplementedError
+
+    def quote_follows(self, index):
+        """Whether the unit is a quote that an attribution line above introduces."""
+        return self.starts_quote(index)
+
+    def quote_end(self, index):
+        """The unit after the quote that starts at `index`."""
+        return index + 1
+
+    def fold_start(self, index):
+        """Where a fold that starts at `index` starts, with what goes with it above."""
+        return index
+
+    def nested(self, index):
+        """For a unit that holds units of its own, searched on their own: the unit to read
+        next. None for any other unit."""
+        raise NotImplementedError
+
+    def fold(self, start, end):
+        raise NotImplementedError
+
+    def scan(self):
+        """Folds the quoted units; returns `rest_from`."""
+        index = 0
+        while index < self.length:
+            index = self._step(index)
+        return self.rest_from
+
+    def _step(self, index):
+        """Reads on from the unit at `index`; returns the unit to read next."""
+        if self.starts_quote(index):
+            return self._fold(index, self.quote_end(index))
+        after = self.nested(index)
+        if after is not None:
+            return after
+        found = self.lines_of(index) and classify(self._upcoming(index))
+        if not found:
+            return index + 1
+        kind, count = found
+        if kind == Kind.FORWARD:
+            self.forward = True
+            return self.length
+        if kind == Kind.ATTRIBUTION:
+            after = self.fold_attribution(index, self._lines_end(index, count))
+            if after is not None:
+                return after
+        return self.fold_rest(index)
+
+    def _upcoming(self, index):
+        ahead = (line for unit in range(index, self.length) for line in self.lines_ahead(unit))
+        return list(islice(ahead, LOOKAHEAD + 1))
+
+    def _lines_end(self, index, count):
+        """The unit after the `count` lines of text that start at `index`."""
+        end, taken = index, 0
+        while end < self.length and taken < count:
+            taken += len(self.lines_of(end))
+            end += 1
+        return end
+
+    def fold_attribution(self, index, end):
+        """An attribution line (units index to end) and the quote right after it are
+        folded together; returns the unit after the quote, or None when no quote
+        follows."""
+        following = end
+        while following < self.length and self.is_blank(following):
+            following += 1
+        if following == self.length or not self.quote_follows(following):
+            return None
+        return self._fold(self.fold_start(index), self.quote_end(following))
+
+    def fold_rest(self, index):
+        self.rest_from = self.fold_start(index)
+        return self._fold(self.rest_from, self.length)
+
+    def _fold(self, start, end):
+        self.fold(start, end)
+        return end
+
+
 # Plain text ----------------------------------------------------------------------------
 
 URL = re.compile(
@@ -229,59 +338,49 @@ def unflow(text):
     return "\n".join(lines)
 
 
+class _PlainTextQuotes(_QuoteFinder):
+    """The lines of a plain-text reply, for the quote finder: a quote is a run of lines
+    that start with `>`, blank lines included. Folding splits them into segments."""
+
+    def __init__(self, lines):
+        super().__init__(len(lines))
+        self.lines = lines
+        self.segments = []
+        self.visible_from = 0
+
+    def lines_of(self, index):
+        line = self.lines[index]
+        return [_clean(line)] if line.strip() else []
+
+    def starts_quote(self, index):
+        return bool(_quote_depth(self.lines[index]))
+
+    def quote_end(self, index):
+        end = index
+        while end < self.length and (self.starts_quote(end) or self.is_blank(end)):
+            end += 1
+        return end
+
+    def nested(self, index):
+        return None  # a line holds no lines of its own
+
+    def fold(self, start, end):
+        if start > self.visible_from:
+            self.segments.append((False, self.lines[self.visible_from : start]))
+        self.segments.append((True, self.lines[start:end]))
+        self.visible_from = end
+
+
 def plain_text_segments(text, subject=""):
     """The lines of a plain-text reply as [(folded, lines)], in order."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if is_forward_subject(subject):
         return [(False, lines)]
-    segments = []
-    visible_from = index = 0
-
-    def fold(start, end):
-        if start > visible_from:
-            segments.append((False, lines[visible_from:start]))
-        segments.append((True, lines[start:end]))
-
-    while index < len(lines):
-        if not lines[index].strip():
-            index += 1
-            continue
-        if _quote_depth(lines[index]):
-            end = index
-            while end < len(lines) and (_quote_depth(lines[end]) or not lines[end].strip()):
-                end += 1
-            fold(index, end)
-            visible_from = index = end
-            continue
-        upcoming = (_clean(line) for line in lines[index:] if line.strip())
-        found = classify(list(islice(upcoming, LOOKAHEAD + 1)))
-        if not found:
-            index += 1
-            continue
-        kind, count = found
-        if kind == Kind.FORWARD:
-            break
-        if kind == Kind.ATTRIBUTION:
-            end, taken = index, 0
-            while taken < count:
-                taken += bool(lines[end].strip())
-                end += 1
-            following = end
-            while following < len(lines) and not lines[following].strip():
-                following += 1
-            if following < len(lines) and _quote_depth(lines[following]):
-                while following < len(lines) and (
-                    _quote_depth(lines[following]) or not lines[following].strip()
-                ):
-                    following += 1
-                fold(index, following)
-                visible_from = index = following
-                continue
-        fold(index, len(lines))
-        return segments
-    if visible_from < len(lines):
-        segments.append((False, lines[visible_from:]))
-    return segments
+    finder = _PlainTextQuotes(lines)
+    finder.scan()
+    if finder.visible_from < len(lines):
+        finder.segments.append((False, lines[finder.visible_from :]))
+    return finder.segments
 
 
 def plain_text_to_html(text, subject=""):
@@ -393,103 +492,70 @@ def _items(parent):
     return items
 
 
-ALL, REST = "all", "rest"
+class _HtmlQuotes(_QuoteFinder):
+    """The items of an HTML element, for the quote finder: a quote is a <blockquote>, a
+    block of several lines is searched on its own, and folding marks the elements."""
 
-
-class _Walk:
-    def __init__(self):
+    def __init__(self, parent):
+        _wrap_texts(parent)
+        self.items = _items(parent)
+        super().__init__(len(self.items))
         self.folded = False
-        self.forward = False
 
-    def mark(self, items):
-        for item in items:
+    def lines_of(self, index):
+        return self.items[index].lines
+
+    def lines_ahead(self, index):
+        item = self.items[index]
+        return item.lines if item.block is None else _lines(_text(item.block))
+
+    def is_blank(self, index):
+        return self.items[index].blank
+
+    def starts_quote(self, index):
+        return self.items[index].elements[0].tag == "blockquote"
+
+    def quote_follows(self, index):
+        return _is_quote(self.items[index].elements[0])
+
+    def fold_start(self, index):
+        """A rule or an empty line just above a folded part goes with it (Outlook's <hr>)."""
+        while index > 0 and self.items[index - 1].blank:
+            index -= 1
+        return index
+
+    def fold(self, start, end):
+        for item in self.items[start:end]:
             for element in item.elements:
                 element.set(QUOTE_ATTRIBUTE, "1")
         self.folded = True
 
-    def upcoming(self, items, start):
-        lines = []
-        for item in items[start:]:
-            if item.block is not None:
-                lines.extend(_lines(_text(item.block)))
-            else:
-                lines.extend(item.lines)
-            if len(lines) > LOOKAHEAD:
-                break
-        return lines
-
-    def rule_above(self, items, start):
-        """A rule or an empty line just above a folded part goes with it (Outlook's <hr>)."""
-        while start > 0 and items[start - 1].blank:
-            start -= 1
-        return start
-
-    def walk(self, parent):
-        """Marks the quoted parts under `parent`. Returns None when what follows `parent`
-        is not quoted by it, REST when it is, ALL when `parent` itself is quoted whole."""
-        _wrap_texts(parent)
-        items = _items(parent)
-        index = 0
-        while index < len(items) and not self.forward:
-            item = items[index]
-            if item.elements[0].tag == "blockquote":
-                self.mark([item])
-                index += 1
-                continue
-            if item.block is not None:
-                own = _lines(_text(item.block))
-                found = own and classify(own)
-                if found and found[0] == Kind.ATTRIBUTION and found[1] >= len(own):
-                    # A block holding just the attribution line (Thunderbird's, Gmail's)
-                    after = self.attribution(items, index, index + 1)
-                    if after is None:
-                        return self.fold_rest(items, index)
-                    index = after
-                    continue
-                inner = self.walk(item.block)
-                if inner == ALL:
-                    return self.fold_rest(items, index)
-                if inner == REST:
-                    self.mark(items[index + 1 :])
-                    return REST
-                index += 1
-                continue
-            found = item.lines and classify(self.upcoming(items, index))
-            if not found:
-                index += 1
-                continue
-            kind, count = found
-            if kind == Kind.FORWARD:
-                self.forward = True
-                return None
-            if kind == Kind.ATTRIBUTION:
-                end, taken = index, 0
-                while end < len(items) and taken < count:
-                    taken += len(items[end].lines)
-                    end += 1
-                after = self.attribution(items, index, end)
-                if after is not None:
-                    index = after
-                    continue
-            return self.fold_rest(items, index)
-        return None
-
-    def attribution(self, items, index, end):
-        """An attribution line (items[index:end]) and the quote element right after it are
-        folded together, and the text after them stays in view (bottom posting); returns
-        where to read on, or None when no quote element follows."""
-        following = end
-        while following < len(items) and items[following].blank:
-            following += 1
-        if following == len(items) or not _is_quote(items[following].elements[0]):
+    def nested(self, index):
+        block = self.items[index].block
+        if block is None:
             return None
-        self.mark(items[self.rule_above(items, index) : following + 1])
-        return following + 1
+        own = _lines(_text(block))
+        found = own and classify(own)
+        if found and found[0] == Kind.ATTRIBUTION and found[1] >= len(own):
+            # A block holding just the attribution line (Thunderbird's, Gmail's)
+            after = self.fold_attribution(index, index + 1)
+            return self.fold_rest(index) if after is None else after
+        return self._after_block(index, _HtmlQuotes(block))
 
-    def fold_rest(self, items, index):
-        start = self.rule_above(items, index)
-        self.mark(items[start:])
-        return ALL if start == 0 else REST
+    def _after_block(self, index, inner):
+        """Searches the block at `index` on its own (`inner`); returns the unit to read
+        next, past all the rest when the block's fold goes on after it."""
+        inner_rest_from = inner.scan()
+        self.folded |= inner.folded
+        if inner.forward:
+            self.forward = True
+            return self.length
+        if inner_rest_from == 0:  # the block is quoted whole: the rest from it on
+            return self.fold_rest(index)
+        if inner_rest_from is not None:  # the block's fold goes on after it
+            self.rest_from = index + 1
+            return self._fold(index + 1, self.length)
+        return index + 1
 
 
 def fold_html(html, subject=""):
@@ -501,9 +567,9 @@ def fold_html(html, subject=""):
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return html  # nothing an HTML parser can read: posted as Odoo parsed it
-    walk = _Walk()
-    walk.walk(root)
-    if walk.forward or not walk.folded:
+    finder = _HtmlQuotes(root)
+    finder.scan()
+    if finder.forward or not finder.folded:
         return html
     return (root.text or "") + "".join(
         lxml.html.tostring(child, encoding="unicode") for child in root

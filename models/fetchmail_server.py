@@ -14,8 +14,9 @@ from ..lib.connection_errors import root_cause
 from ..lib.cron_time import cron_budget
 from ..lib.imap import batches
 from ..lib.mailbox import MOVE, FolderRefused, ImapMailbox, PopMailbox
-from ..routing.pace import ROUTING_CHUNK, odoo_cron_time_limit
+from ..lib.pace import ROUTING_CHUNK
 from .mail_catcher_server_health import FETCH_LOCK_NAMESPACE
+from .mail_catcher_server_settings import odoo_cron_time_limit
 from .mail_catcher_server_start import FOLDERS
 
 _logger = logging.getLogger(__name__)

@@ -15,18 +15,13 @@ from ..lib import seams
 from ..lib.cron_time import cron_budget
 from ..lib.mail_identity import describe, storable
 from ..lib.mime import forget_parsed_headers, parse_mail, repair_structure
+from ..lib.pace import CLAIM_GRACE, CRASHES_BEFORE_QUARANTINE, RETRY_DELAYS, ROUTING_CHUNK
 from ..lib.sender_auth import sender_verdict
 from ..lib.time_limit import TimeLimitExceeded, time_limit
 from ..routing import STANDARD_RULES, decide
 from ..routing.outcome import Match, Verdict
-from ..routing.pace import (
-    CLAIM_GRACE,
-    CRASHES_BEFORE_QUARANTINE,
-    RETRY_DELAYS,
-    ROUTING_CHUNK,
-    odoo_cron_time_limit,
-)
 from ..routing.post import post, record_bounce
+from .mail_catcher_server_settings import odoo_cron_time_limit
 from .mail_mail import SEND_PROMPTLY
 
 _logger = logging.getLogger(__name__)

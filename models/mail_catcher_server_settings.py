@@ -1,9 +1,17 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import config
 
+from ..lib.cron_time import cron_time_limit
 from ..lib.mailbox import FLAG
 
 FIRST_FETCH = [("now", "Only new mails"), ("since", "Mails received since a date")]
+
+
+def odoo_cron_time_limit():
+    """The time limit of Odoo's cron jobs on this server, from its configuration: it caps
+    the time budget of the fetch cron (catcher_time_budget) and of the route cron."""
+    return cron_time_limit(config["limit_time_real"], config["limit_time_real_cron"])
 
 
 class MailCatcherServerSettings(models.AbstractModel):

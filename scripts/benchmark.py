@@ -504,7 +504,7 @@ bob = Users.search([("login", "=", {login!r})]) or Users.create({{
     "groups_id": [(6, 0, groups.ids)],
 }})
 bob.password = {password!r}
-from odoo.addons.mail_catcher.routing.pace import ROUTING_CHUNK
+from odoo.addons.mail_catcher.lib.pace import ROUTING_CHUNK
 result = ROUTING_CHUNK
 """
 

@@ -8,12 +8,11 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data"
 
 
-def compose(body="Thanks!", attachments=(), trace=(), **headers):
-    """The bytes of a plain-text mail. Headers are keyword arguments, `_` standing for `-`
-    (In_Reply_To, Message_ID); From, To, Subject and a new Message-ID are there unless
-    given, and a header given None is left out. `attachments`: (file name, bytes) pairs.
-    `trace`: (name, value) pairs written as they come, folding included, above the other
-    headers, where receiving servers add theirs (Authentication-Results); top first."""
+def build(body="Thanks!", attachments=(), **headers):
+    """A plain-text mail, as an EmailMessage for a test that adds to it or reads its
+    headers back. Headers are keyword arguments, `_` standing for `-` (In_Reply_To,
+    Message_ID); From, To, Subject and a new Message-ID are there unless given, and a
+    header given None is left out. `attachments`: (file name, bytes) pairs."""
     headers = {
         "From": "Customer <customer@customer.test>",
         "To": "mailcatcher@company.test",
@@ -28,6 +27,14 @@ def compose(body="Thanks!", attachments=(), trace=(), **headers):
     mail.set_content(body)
     for filename, content in attachments:
         mail.add_attachment(content, "application", "octet-stream", filename=filename)
+    return mail
+
+
+def compose(body="Thanks!", attachments=(), trace=(), **headers):
+    """The bytes of the mail build() makes. `trace`: (name, value) pairs written as they
+    come, folding included, above the other headers, where receiving servers add theirs
+    (Authentication-Results); top first."""
+    mail = build(body, attachments, **headers)
     # The mail's own line ends (\n) for the trace headers too.
     on_top = "".join(f"{name}: {value}\n" for name, value in trace).replace("\r\n", "\n")
     return on_top.encode() + mail.as_bytes()

@@ -4,7 +4,6 @@ S/MIME signature said in a line rather than listed. The journal keeps the raw ma
 came."""
 
 import importlib.util
-from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from odoo.tests import tagged
 from ..lib.tnef import UnreadableTnef
 from ..lib.tnef import unpack as unpack_tnef
 from .common import ADDON_DIR, RoutingCase
+from .mails import build
 
 PDF = b"%PDF-1.4\n% the customer's signed order\n%%EOF\n"
 LOGO = bytes.fromhex(
@@ -34,13 +34,10 @@ def tnef_corpus():
 @tagged("post_install", "-at_install")
 class TestMailAsSent(RoutingCase):
     def reply(self):
-        mail = EmailMessage()
-        mail["From"] = "Customer <customer@customer.test>"
-        mail["To"] = self.sent.reply_to
-        mail["Subject"] = "Re: Your order"
-        mail["Message-ID"] = make_msgid(domain="customer.test")
-        mail["In-Reply-To"] = self.sent.message_id
-        return mail
+        """A reply to the sent message, whose content each test sets as a client would."""
+        return build(
+            To=self.sent.reply_to, Subject="Re: Your order", In_Reply_To=self.sent.message_id
+        )
 
     def posted(self, mail):
         raw = mail.as_bytes()

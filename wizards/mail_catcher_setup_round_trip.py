@@ -10,7 +10,7 @@ from odoo.tools import email_normalize
 
 from ..lib.reply_token import plus_address
 from ..lib.send_as import REFUSED, REWRITTEN, SEND_AS_DENIED, from_kept, smtp_refusal
-from ..routing.round_trip import TEST_HEADER, test_signature
+from ..routing.round_trip import TEST_HEADER, round_trip_signature
 
 ROUND_TRIP_SECONDS = 60
 # Both test mails leave together: once the one to the plain address is back, the one to
@@ -95,7 +95,7 @@ class MailCatcherSetup(models.TransientModel):
         whose token is that signature, as replies' tokens are signed."""
         nonce = uuid.uuid4().hex[:12]
         key = self.env["ir.config_parameter"]._mail_catcher_key()
-        signature = test_signature(key, nonce)
+        signature = round_trip_signature(key, nonce)
         mail = EmailMessage()
         mail["From"] = user.email_formatted
         mail["To"] = plus_address(address, signature) if plus else address

@@ -13,6 +13,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
+# tests/ holds the Odoo tests' package, whose __init__ imports Odoo: its plain modules (the
+# one mail builder `mails`, `poison_mails`) are imported by their name. Appended, not
+# prepended: this folder's test modules named like Odoo's (test_first_fetch) stay these.
+sys.path.append(str(REPO / "tests"))
 
 import bench as bench_module  # noqa: E402
 from odoo_process import OdooServer  # noqa: E402

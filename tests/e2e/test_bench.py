@@ -21,6 +21,7 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
 import bench as bench_module  # noqa: E402
+import mails  # noqa: E402
 import reply_as_customer  # noqa: E402
 
 CATCHER = "mailcatcher@company.test"
@@ -35,14 +36,14 @@ def bench():
 
 
 def make_mail(to: str, subject: str, sender: str = "alice@company.test") -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = email.utils.formatdate(localtime=True)
-    msg["Message-ID"] = email.utils.make_msgid(domain="company.test")
-    msg.set_content("Hello,\nthis is the body.\n")
-    return msg
+    return mails.build(
+        "Hello,\nthis is the body.\n",
+        From=sender,
+        To=to,
+        Subject=subject,
+        Date=email.utils.formatdate(localtime=True),
+        Message_ID=email.utils.make_msgid(domain="company.test"),
+    )
 
 
 def with_subject(subject):
@@ -147,15 +148,16 @@ def test_dovecot_restart_keeps_mail(bench):
 
 
 def odoo_like_original(subject: str) -> EmailMessage:
-    original = EmailMessage()
-    original["From"] = '"Alice (Company)" <alice@company.test>'
-    original["Reply-To"] = '"Company catchall" <mailcatcher+tok@company.test>'
-    original["To"] = CUSTOMER
-    original["Subject"] = subject
-    original["Date"] = "Mon, 02 Jun 2025 10:00:00 +0000"
-    original["Message-ID"] = "<original.123@company.test>"
-    original["References"] = "<first.1@company.test>"
-    original.set_content("Dear customer,\n\nyour order is ready.\n")
+    original = mails.build(
+        "Dear customer,\n\nyour order is ready.\n",
+        From='"Alice (Company)" <alice@company.test>',
+        Reply_To='"Company catchall" <mailcatcher+tok@company.test>',
+        To=CUSTOMER,
+        Subject=subject,
+        Date="Mon, 02 Jun 2025 10:00:00 +0000",
+        Message_ID="<original.123@company.test>",
+        References="<first.1@company.test>",
+    )
     original.add_alternative("<p>Dear customer,</p><p>your order is <b>ready</b>.</p>", "html")
     return original
 

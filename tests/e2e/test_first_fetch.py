@@ -6,7 +6,7 @@ import textwrap
 import time
 from datetime import date, timedelta
 
-from test_fetch_pipeline import fetch, make_server, outcome, reply_to, unseen
+from helpers import fetch, make_server, outcome, reply_to, unseen
 
 DAY = 86400
 

@@ -8,7 +8,7 @@ is these tests' subject."""
 import textwrap
 import uuid
 
-from test_fetch_pipeline import fetch, make_server, outcome, reply_to, unseen
+from helpers import fetch, make_server, outcome, reply_to, unseen
 
 
 def server_state(odoo, server_id):

@@ -2,16 +2,12 @@
 the shapes that stopped it, through the real IMAP fetch in Odoo processes of their own."""
 
 import os
-import sys
 import time
 from pathlib import Path
 
-from conftest import REPO
-from test_fetch_pipeline import fetch, make_server, outcome, reply_to, unseen
-
-sys.path.insert(0, str(REPO / "tests"))
 import poison_mails
 import torture_corpus
+from helpers import fetch, make_server, outcome, reply_to, unseen
 
 CORPUS = (
     Path(os.environ.get("MAIL_CATCHER_STATE", Path.home() / ".cache" / "mail_catcher"))

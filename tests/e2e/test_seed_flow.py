@@ -9,8 +9,9 @@ import email.utils
 import re
 import time
 
+import mails
 import pytest
-from conftest import REPO, wait_for
+from conftest import wait_for
 from odoo_process import RpcError
 from reply_as_customer import build_reply, plain_text
 
@@ -382,9 +383,9 @@ def test_a_bounce_reaches_the_invoice_through_the_real_servers(bench, admin, peo
         subtype_xmlid="mail.mt_comment",
     )
     [sent] = admin("mail.message", "read", [message], ["message_id"])
-    raw = (REPO / "tests" / "data" / "bounces" / "postfix_hard.eml").read_bytes()
-    raw = raw.replace(b"{recipient}", b"gone@customer.test")
-    raw = raw.replace(b"{message_id}", sent["message_id"].encode())
+    raw = mails.sample(
+        "bounces/postfix_hard.eml", recipient="gone@customer.test", message_id=sent["message_id"]
+    )
     report_id = email.utils.make_msgid(domain="mx.customer.test")
     raw = raw.replace(b"<20261130081201.4Xk2@mx.customer.test>", report_id.encode())
     bench.deliver(raw, CATCHER)

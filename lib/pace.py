@@ -1,9 +1,5 @@
 """How routing shares its work between transactions and workers, and how often it tries."""
 
-from odoo.tools import config
-
-from ..lib.cron_time import cron_time_limit
-
 # Mails routed per transaction when workers share a batch: small enough that the other
 # workers find chunks to take, large enough that commits cost little.
 ROUTING_CHUNK = 10
@@ -14,8 +10,3 @@ CLAIM_GRACE = 10
 CRASHES_BEFORE_QUARANTINE = 2
 # Minutes before the next attempt, by number of attempts so far.
 RETRY_DELAYS = [5, 15, 60, 240, 720]
-
-
-def odoo_cron_time_limit():
-    """The time limit of Odoo's cron jobs on this server, from its configuration."""
-    return cron_time_limit(config["limit_time_real"], config["limit_time_real_cron"])
