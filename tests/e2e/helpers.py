@@ -101,3 +101,21 @@ def unseen(bench, mailbox, folder="INBOX"):
         return len(imap.search(None, "UNSEEN")[1][0].split())
     finally:
         imap.logout()
+
+
+def setup_wizard(admin, bench, **values):
+    """The setup wizard (mail.catcher.setup) filled for the bench's catcher
+    mailcatcher@company.test, as configure_mail.py sets it up; `values` change it."""
+    defaults = {
+        "provider": "generic",
+        "email": "mailcatcher@company.test",
+        "password": bench.info["password"],
+        "incoming_type": "imap",
+        "incoming_host": bench.info["host"],
+        "incoming_port": bench.info["imap_port"],
+        "incoming_ssl": False,
+        "smtp_host": bench.info["host"],
+        "smtp_port": bench.info["smtp_port"],
+        "smtp_security": "none",
+    }
+    return admin("mail.catcher.setup", "create", {**defaults, **values})

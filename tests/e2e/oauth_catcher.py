@@ -4,7 +4,8 @@ with XOAUTH2. On the bench, the mailbox is Dovecot's, over TLS; the tokens come 
 bench's stand-in token service, which the Odoo processes reach under the providers' own
 host names (see Bench.oauth_environ, set by conftest's `bench` fixture).
 
-Used by test_oauth_gmail.py and test_oauth_outlook.py: each module makes its provider's
+The tests below run once per provider: test_oauth_gmail.py and test_oauth_outlook.py
+import them and say which provider (KIND); the `catcher` fixture makes that provider's
 account the company's catcher before `production` (and its watcher) starts."""
 
 import http.cookiejar
@@ -14,6 +15,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pytest
 from conftest import wait_for
 from reply_as_customer import build_reply
 
@@ -189,7 +191,17 @@ def posted(admin, reply):
     )
 
 
-def a_reply_reaches_the_invoice(bench, production, catcher):
+@pytest.fixture(scope="module", autouse=True)
+def catcher(request, odoo, bench):
+    """The provider's account (the test module's KIND) as the company's catcher, before
+    production (and its watcher) starts; the company's catcher put back after."""
+    kind = request.module.KIND
+    server_id, address, before = make_oauth_catcher(odoo, bench, kind)
+    yield server_id, address, kind
+    restore_catcher(odoo, before)
+
+
+def test_a_reply_reaches_the_invoice_over_xoauth2(bench, production, catcher):
     """The seed's flow on the OAuth mailbox: the watcher, signed in with XOAUTH2, sees the
     customer's answer and wakes the fetch, which signs in the same way and posts it on
     the invoice. The token Odoo was given had expired: it was renewed."""
@@ -221,7 +233,9 @@ def a_reply_reaches_the_invoice(bench, production, catcher):
     assert f"Catcher on {kind}: new mail, fetch cron triggered" in log, log[-3000:]
 
 
-def a_revoked_consent_is_named_until_renewed(odoo, bench, production, catcher):
+def test_a_revoked_consent_is_named_until_the_account_is_connected_again(
+    odoo, bench, production, catcher
+):
     """The account's consent is withdrawn (by its owner, or by the provider's admin): the
     fetch that a new reply wakes is refused, and the server says so in words that tell how
     to authorise again; nothing is lost. Once the admin connects the account again and

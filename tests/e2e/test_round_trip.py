@@ -9,6 +9,7 @@ outgoing servers and the catcher as it found them."""
 import uuid
 
 import pytest
+from helpers import setup_wizard
 
 CATCHER = "mailcatcher@company.test"
 SERVER_FIELDS = [
@@ -48,7 +49,7 @@ def restored(admin, bench):
     [company] = admin("res.company", "search_read", [("id", "=", 1)], ["alias_domain_id"])
     [alias] = admin("mail.alias.domain", "read", [company["alias_domain_id"][0]], ["default_from"])
     yield
-    admin("mail.catcher.setup", "action_apply", [wizard(admin, bench)])
+    admin("mail.catcher.setup", "action_apply", [setup_wizard(admin, bench)])
     kept = [server["id"] for server in servers]
     added = admin("ir.mail_server", "search", [("id", "not in", kept)], **context)
     admin("ir.mail_server", "unlink", added)
@@ -58,26 +59,9 @@ def restored(admin, bench):
     admin("res.company", "write", [1], {"mail_catcher_plus_addressing": True})
 
 
-def wizard(admin, bench, **values):
-    """The setup wizard on the bench's catcher; by default as configure_mail.py sets it."""
-    defaults = {
-        "provider": "generic",
-        "email": CATCHER,
-        "password": bench.info["password"],
-        "incoming_type": "imap",
-        "incoming_host": bench.info["host"],
-        "incoming_port": bench.info["imap_port"],
-        "incoming_ssl": False,
-        "smtp_host": bench.info["host"],
-        "smtp_port": bench.info["smtp_port"],
-        "smtp_security": "none",
-    }
-    return admin("mail.catcher.setup", "create", {**defaults, **values})
-
-
 def round_trip(admin, bench, sender, **values):
     """Apply the setup, run the round trip as `sender`; the report."""
-    setup = wizard(admin, bench, round_trip_user_id=sender["id"], **values)
+    setup = setup_wizard(admin, bench, round_trip_user_id=sender["id"], **values)
     admin("mail.catcher.setup", "action_apply", [setup])
     admin("mail.catcher.setup", "action_round_trip", [setup])
     [result] = admin("mail.catcher.setup", "read", [setup], ["report", "round_trip_seconds"])

@@ -12,6 +12,7 @@ import time
 import mails
 import pytest
 from conftest import wait_for
+from helpers import setup_wizard
 from odoo_process import RpcError
 from reply_as_customer import build_reply, plain_text
 
@@ -402,23 +403,7 @@ def test_setup_wizard_round_trip(bench, admin, people):
     mail goes out by SMTP as a user (Alice), comes back through the catcher at its signed
     plus address, and is posted nowhere."""
     [alice] = admin("res.users", "search", [("login", "=", "alice")])
-    wizard = admin(
-        "mail.catcher.setup",
-        "create",
-        {
-            "provider": "generic",
-            "email": CATCHER,
-            "password": bench.info["password"],
-            "incoming_type": "imap",
-            "incoming_host": bench.info["host"],
-            "incoming_port": bench.info["imap_port"],
-            "incoming_ssl": False,
-            "smtp_host": bench.info["host"],
-            "smtp_port": bench.info["smtp_port"],
-            "smtp_security": "none",
-            "round_trip_user_id": alice,
-        },
-    )
+    wizard = setup_wizard(admin, bench, round_trip_user_id=alice)
     admin("mail.catcher.setup", "action_apply", [wizard])
     admin("mail.catcher.setup", "action_round_trip", [wizard])
     [result] = admin("mail.catcher.setup", "read", [wizard], ["report"])
