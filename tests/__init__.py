@@ -5,7 +5,6 @@ from . import test_fetch
 from . import test_first_fetch
 from . import test_health
 from . import test_imap_idle
-from . import test_internal_answers
 from . import test_journal
 from . import test_journal_views
 from . import test_mail_as_sent
@@ -23,3 +22,12 @@ from . import test_templates
 from . import test_tours
 from . import test_routing_rules
 from . import test_rule_outputs
+from . import test_rule_delivery_report
+from . import test_rule_duplicates
+from . import test_rule_over_limits
+from . import test_rule_reply_headers
+from . import test_rule_reply_token
+from . import test_rule_sent_by_odoo
+from . import test_rule_spam
+from . import test_rule_subject
+from . import test_rule_unmatched

@@ -5,10 +5,12 @@ import socket
 import uuid
 from pathlib import Path
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import email_normalize
 
-from .mails import compose
+from ..lib.reply_token import read_token, tokens_for
+from .mails import compose, sample
 
 ADDON_DIR = Path(__file__).resolve().parent.parent
 
@@ -147,6 +149,122 @@ class RoutingCase(MailCatcherCase):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
+
+
+class InternalAnswerCase(RoutingCase):
+    """An employee's email answer to an internal note stays an internal note, however it
+    comes back (with its reply headers, or with nothing but the reply token): the
+    customer, a follower of the document, is neither notified nor mailed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bob = new_test_user(
+            cls.env,
+            login="mail_catcher_test_bob",
+            name="Bob Colleague",
+            email="bob@company.test",
+            groups="base.group_user",
+        )
+        cls.document.message_subscribe(cls.customer.ids)
+        cls.note = cls.document.with_user(cls.alice).message_post(
+            body="This customer pays late: chase them firmly.",
+            subtype_xmlid="mail.mt_note",
+            partner_ids=cls.bob.partner_id.ids,
+        )
+
+    def token(self, message):
+        [token] = tokens_for("mailcatcher@company.test", [email_normalize(message.reply_to)])
+        return read_token(self.env["ir.config_parameter"]._mail_catcher_key(), token)
+
+    def answer(self, **headers):
+        return self.receive(
+            "Agreed, I will call them today.", From="Bob <bob@company.test>", **headers
+        )
+
+    def assertKeptInternal(self, entry):
+        message = entry.mail_message_id
+        self.assertRecordValues(entry, [{"state": "routed", "res_id": self.document.id}])
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertTrue(message.is_internal)
+        self.assertNotIn(self.customer, message.notification_ids.res_partner_id)
+        mailed = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+        self.assertNotIn(self.customer, mailed.recipient_ids)
+        self.assertIn(self.alice.partner_id, message.notification_ids.res_partner_id)
+
+
+FORGED_PASS = "mx.google.com; dmarc=pass header.from=customer.test"
+WARNING = "could not be verified"
+
+
+def verdicts(*auth_results):
+    """Authentication-Results headers (top first), as a provider leaves them on top of
+    the mail."""
+    return [("Authentication-Results", header) for header in auth_results]
+
+
+class SenderAuthCase(MockEmail, RoutingCase):
+    """The trusted provider's verdict on each route: a subject match needs a verified
+    sender; token and header matches are posted with a warning when it is not."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.catcher_server.catcher_trusted_authserv_id = "mx.google.com"
+
+    def by_subject(self, *auth_results):
+        """The business email compromise, received: a customer's address and the
+        document's reference, no token, no reply headers."""
+        return self.receive(
+            "Please pay our new bank account from now on.",
+            trace=verdicts(*auth_results),
+            Subject="About Order PO-4521",
+        )
+
+    def assertQuarantinedAsUnverified(self, entry, verdict):
+        self.assertRecordValues(
+            entry, [{"state": "quarantined", "sender_auth": verdict, "res_id": False}]
+        )
+        self.assertRegex(entry.reason, "^Sender not verified")
+        self.assertIn("Order PO-4521", entry.reason)
+        self.assertNotIn("bank account", str(self.document.message_ids.mapped("body")))
+
+
+class CorpusCase(MailCatcherCase):
+    """A document from which Alice mailed Camille, the customer, and mails of the corpus
+    of tests/data (see test_corpus.py) filled in as answers to it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.use_catcher()
+        cls.customer.write({"name": "Camille Dupont", "email": "camille@customer.test"})
+
+    def setUp(self):
+        super().setUp()
+        self.document = self.env["res.partner"].create({"name": "INV/2026/00042"})
+        self.sent = self.document.with_user(self.alice).message_post(
+            body="Please find your document attached.",
+            subject="Invoice INV/2026/00042",
+            partner_ids=self.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.count = 0
+
+    def receive_sample(self, folder, name, recipient="camille@customer.test"):
+        self.count += 1
+        raw = sample(
+            f"{folder}/{name}",
+            message_id=self.sent.message_id,
+            reply_to=email_normalize(self.sent.reply_to),
+            catcher="mailcatcher@company.test",
+            customer="camille@customer.test",
+            recipient=recipient,
+            subject="Invoice INV/2026/00042",
+            n=str(self.count),
+        )
+        return self.receive(raw=raw)
 
 
 class BenchMailboxCase(MailCatcherCase):

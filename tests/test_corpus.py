@@ -1,4 +1,5 @@
-"""Replies, automatic replies and bounces as real mail clients and servers write them.
+"""Replies and automatic replies as real mail clients write them; the bounces of the same
+corpus are delivery_report's (test_rule_delivery_report.py).
 
 The samples in tests/data were written for these tests after the formats that each
 client or server produces (headers, MIME structure, encodings and wording as seen in
@@ -8,45 +9,13 @@ flufl.bounce keeps for its own tests). Placeholders in braces are filled per tes
 """
 
 from odoo.tests import tagged
-from odoo.tools import email_normalize
 
-from .common import MailCatcherCase
-from .mails import sample
+from .common import CorpusCase
 
 
 @tagged("post_install", "-at_install")
-class TestCorpus(MailCatcherCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.use_catcher()
-        cls.customer.write({"name": "Camille Dupont", "email": "camille@customer.test"})
-
-    def setUp(self):
-        super().setUp()
-        self.document = self.env["res.partner"].create({"name": "INV/2026/00042"})
-        self.sent = self.document.with_user(self.alice).message_post(
-            body="Please find your document attached.",
-            subject="Invoice INV/2026/00042",
-            partner_ids=self.customer.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        self.count = 0
-
-    def receive_sample(self, folder, name, recipient="camille@customer.test"):
-        self.count += 1
-        raw = sample(
-            f"{folder}/{name}",
-            message_id=self.sent.message_id,
-            reply_to=email_normalize(self.sent.reply_to),
-            catcher="mailcatcher@company.test",
-            customer="camille@customer.test",
-            recipient=recipient,
-            subject="Invoice INV/2026/00042",
-            n=str(self.count),
-        )
-        return self.receive(raw=raw)
+class TestCorpus(CorpusCase):
+    """Replies and automatic replies of each client reach the document they answer."""
 
     def test_replies_of_every_client_reach_the_document(self):
         expected_routes = {
@@ -100,36 +69,3 @@ class TestCorpus(MailCatcherCase):
                     entry, [{"state": "routed", "kind": "auto_reply", "res_id": self.document.id}]
                 )
                 self.assertFalse(entry.mail_message_id.notification_ids)
-
-    def test_bounces_of_every_server_get_their_verdict(self):
-        verdicts = {
-            "postfix_hard.eml": "5.1.1",
-            "exchange_hard.eml": "5.1.10",
-            "gmail_hard.eml": "5.1.1",
-            "qmail_hard.eml": "5.1.1",
-            "sendmail_hard.eml": "5.1.1",
-        }
-        for name, status in verdicts.items():
-            with self.subTest(sample=name):
-                partner = self.env["res.partner"].create(
-                    {"name": name, "email": f"gone-{self.count}@customer.test"}
-                )
-                entry = self.receive_sample("bounces", name, recipient=partner.email)
-                self.assertRecordValues(
-                    entry, [{"state": "routed", "kind": "bounce", "res_id": self.document.id}]
-                )
-                self.assertIn(partner.email, entry.reason)
-                self.assertIn(status, entry.reason)
-                self.assertIn("permanent", entry.reason)
-                self.assertEqual(partner.message_bounce, 1)
-                note = entry.mail_message_id
-                self.assertIn(partner.email, note.body)
-                self.assertEqual(note.partner_ids, self.alice.partner_id, "the author is told")
-
-    def test_a_temporary_failure_is_recorded_only(self):
-        partner = self.env["res.partner"].create({"name": "Full", "email": "full@customer.test"})
-        entry = self.receive_sample("bounces", "exim_soft.eml", recipient=partner.email)
-        self.assertRecordValues(entry, [{"state": "ignored", "kind": "bounce"}])
-        self.assertIn("temporary failure 4.2.2", entry.reason)
-        self.assertEqual(partner.message_bounce, 0)
-        self.assertFalse(entry.mail_message_id)

@@ -1,5 +1,4 @@
 import hashlib
-from email.utils import make_msgid
 from unittest.mock import patch
 
 from odoo import fields
@@ -15,27 +14,6 @@ class TestJournal(JournalCase):
     """What becomes of each received mail, told by its journal entry (no IMAP here: the
     entries are made from raw mails as the fetch makes them)."""
 
-    def test_a_reply_is_routed_by_its_headers(self):
-        entry = self.receive("Merci", In_Reply_To=self.sent.message_id)
-        self.assertRecordValues(
-            entry,
-            [
-                {
-                    "state": "routed",
-                    "kind": "reply",
-                    "route": "header",
-                    "model": "res.partner",
-                    "res_id": self.document.id,
-                    "email_to": "mailcatcher@company.test",
-                    "subject": "Re: Your document",
-                }
-            ],
-        )
-        self.assertEqual(entry.mail_message_id.model, "res.partner")
-        self.assertIn("Merci", entry.mail_message_id.body)
-        self.assertEqual(entry.raw_attachment_id.mimetype, "message/rfc822")
-        self.assertEqual(entry.document_name, "Document")
-
     def test_the_same_mail_twice_is_one_entry(self):
         raw = self.reply()
         first = self.receive(raw=raw)
@@ -44,31 +22,6 @@ class TestJournal(JournalCase):
         self.assertEqual(
             self.env["mail.message"].search_count([("message_id", "=", first.message_id)]), 1
         )
-
-    def test_an_unmatched_reply_is_quarantined_not_bounced(self):
-        entry = self.receive(Subject="Hello")
-        self.assertEqual(entry.state, "quarantined")
-        self.assertIn("assign it to one by hand", entry.reason)
-
-    def test_a_reply_to_the_catchall_is_quarantined_not_bounced(self):
-        entry = self.receive(Subject="Hello", To="catchall@company.test")
-        self.assertEqual(entry.state, "quarantined")
-        self.assertIn("would have bounced this mail back", entry.reason)
-        bounces = self.env["mail.mail"].search([("email_to", "ilike", "customer@customer.test")])
-        self.assertFalse(bounces, "a customer is never bounced back")
-
-    def test_a_mail_already_in_odoo_is_a_duplicate(self):
-        entry = self.receive(In_Reply_To=self.sent.message_id, Message_ID=self.sent.message_id)
-        self.assertRecordValues(entry, [{"state": "ignored", "kind": "duplicate"}])
-        self.assertEqual(entry.mail_message_id, self.sent)
-
-    def test_same_message_id_other_content_is_quarantined(self):
-        message_id = make_msgid(domain="customer.test")
-        first = self.receive("First", In_Reply_To=self.sent.message_id, Message_ID=message_id)
-        second = self.receive("Second", In_Reply_To=self.sent.message_id, Message_ID=message_id)
-        self.assertNotEqual(first, second)
-        self.assertEqual(first.state, "routed")
-        self.assertRecordValues(second, [{"state": "quarantined", "kind": "duplicate"}])
 
     def test_a_mail_without_message_id_gets_a_stable_one(self):
         raw = b"From: customer@customer.test\r\nTo: x@company.test\r\nSubject: hi\r\n\r\nbody\r\n"

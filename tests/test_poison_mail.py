@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from .common import JournalCase
-from .poison_mails import many_parts, nested_forwards, nul_in_encoded_subject
+from .poison_mails import nested_forwards, nul_in_encoded_subject
 
 
 @tagged("post_install", "-at_install")
@@ -43,25 +43,6 @@ class TestPoisonMail(JournalCase):
         self.assertIn("could not be stored as it came", bad.reason)
         self.assertIn(b"Refused", bad.raw_attachment_id.raw)
         self.assertEqual(good.state, "received")
-
-    def test_mails_past_the_limits_are_quarantined_unread(self):
-        self.catcher_server.write({"catcher_max_mime_depth": 20, "catcher_max_mime_parts": 100})
-        deep, wide = self.receive_batch(nested_forwards(40), many_parts(150))
-        self.assertEqual(deep.state, "quarantined")
-        self.assertIn("over 20 levels", deep.reason)
-        self.assertEqual(wide.state, "quarantined")
-        self.assertIn("over 100 parts", wide.reason)
-        self.catcher_server.catcher_max_size_mb = 1
-        big = self.receive(raw=self.reply("x" * 2_000_000))
-        self.assertEqual(big.state, "quarantined")
-        self.assertIn("over the limit of 1 MB", big.reason)
-
-    def test_a_mail_too_deep_for_pythons_parser_is_quarantined_at_once(self):
-        self.catcher_server.write({"catcher_max_mime_depth": 0, "catcher_max_mime_parts": 0})
-        entry = self.receive(raw=nested_forwards(1000))
-        self.assertEqual(entry.state, "quarantined")
-        self.assertIn("too deep", entry.reason)
-        self.assertEqual(entry.attempt_count, 1)
 
     def test_a_mail_slower_than_its_time_limit_is_set_aside(self):
         # A real slow parse: Odoo cleans the growing HTML body once per nested part.

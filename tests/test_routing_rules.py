@@ -6,28 +6,9 @@ from .mails import compose
 
 @tagged("post_install", "-at_install")
 class TestRoutingRules(RoutingCase):
-    """Rules of the routing pipeline that follow Odoo's gateway (loops, bounce counters,
-    the people a reply notifies) and where the catcher's own rules apply."""
-
-    def test_a_sender_creating_too_many_documents_is_a_loop_not_a_bounce(self):
-        self.env["ir.config_parameter"].set_param("mail.gateway.loop.threshold", 2)
-        self.env["mail.alias"].create(
-            {
-                "alias_name": "contacts",
-                "alias_domain_id": self.alias_domain.id,
-                "alias_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "alias_contact": "everyone",
-            }
-        )
-        robot = "robot@elsewhere.test"
-        first = self.receive(From=robot, To="contacts@company.test", Subject="One")
-        self.assertRecordValues(first, [{"state": "routed", "kind": "new", "route": "alias"}])
-        self.env["res.partner"].create({"name": "Robot again", "email": robot})
-        looping = self.receive(From=robot, To="contacts@company.test", Subject="Two")
-        self.assertRecordValues(looping, [{"state": "ignored", "kind": "loop", "res_id": 0}])
-        self.assertIn("Too many mails", looping.reason)
-        answered = self.env["mail.mail"].search([("email_to", "ilike", robot)])
-        self.assertFalse(answered, "the catcher never answers a looping sender")
+    """What routing does whichever rule matched (bounce counters, the people a reply
+    notifies, a hand assignment), and where the catcher's own rules apply. Each rule's own
+    tests are in test_rule_<its module in routing/>.py."""
 
     def test_a_reply_resets_the_senders_bounce_counter_however_it_is_matched(self):
         self.customer.message_bounce = 3
@@ -74,18 +55,3 @@ class TestRoutingRules(RoutingCase):
         self.assertRecordValues(entry, [{"state": "routed", "route": "manual"}])
         self.assertEqual(entry.mail_message_id.res_id, self.document.id)
         self.assertFalse(entry.mail_message_id.attachment_ids)
-
-    def test_a_mail_received_by_two_servers_in_one_chunk_is_posted_once(self):
-        other = self.catcher_server.copy({"name": "Copy", "user": "copy@company.test"})
-        raw = compose("Twice", In_Reply_To=self.sent.message_id)
-        [first] = self.Journal._journal(self.catcher_server, [{"raw": raw}])
-        [second] = self.Journal._journal(other, [{"raw": raw}])
-        (first | second)._claim_and_route()
-        self.assertRecordValues(
-            first | second,
-            [
-                {"state": "routed", "kind": "reply", "res_id": self.document.id},
-                {"state": "ignored", "kind": "duplicate", "res_id": self.document.id},
-            ],
-        )
-        self.assertEqual(second.mail_message_id, first.mail_message_id)
