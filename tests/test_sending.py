@@ -85,8 +85,13 @@ class TestSending(RoutingCase):
     def test_a_refused_oauth_sign_in_is_not_retried_as_an_unreachable_server(self):
         """The provider was reached, and refused the account's authorisation: the queue
         keeps the mail failed, for the admin to connect the account again."""
+        # Alice's own account: the mail left unassigned below is not its to send.
         server = self.env["ir.mail_server"].create(
-            {"name": "Alice's account", "smtp_host": "127.0.0.1", "from_filter": "company.test"}
+            {
+                "name": "Alice's account",
+                "smtp_host": "127.0.0.1",
+                "from_filter": "alice.account@elsewhere.test",
+            }
         )
         refused = self.failed_notification("mail_smtp")
         refused.mail_server_id = server
