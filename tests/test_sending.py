@@ -85,17 +85,13 @@ class TestSending(RoutingCase):
     def test_a_refused_oauth_sign_in_is_not_retried_as_an_unreachable_server(self):
         """The provider was reached, and refused the account's authorisation: the queue
         keeps the mail failed, for the admin to connect the account again."""
-        # Alice's own account: the mail left unassigned below is not its to send.
-        server = self.env["ir.mail_server"].create(
-            {
-                "name": "Alice's account",
-                "smtp_host": "127.0.0.1",
-                "from_filter": "alice.account@elsewhere.test",
-            }
-        )
+        Server = self.env["ir.mail_server"]
+        account = Server.create({"name": "Alice's account", "smtp_host": "127.0.0.1"})
+        relay = Server.create({"name": "Relay", "smtp_host": "127.0.0.1"})
         refused = self.failed_notification("mail_smtp")
-        refused.mail_server_id = server
+        refused.mail_server_id = account
         unreachable = self.failed_notification("mail_smtp")
+        unreachable.mail_server_id = relay
         self.assertEqual(self.Mail._mail_catcher_unreachable(), refused | unreachable)
-        server.mail_catcher_sign_in_refused = "Alice's account cannot send: (OAuth) ..."
+        account.mail_catcher_sign_in_refused = "Alice's account cannot send: (OAuth) ..."
         self.assertEqual(self.Mail._mail_catcher_unreachable(), unreachable)
