@@ -301,6 +301,15 @@ def test_catcher_that_cannot_log_in_says_so(admin, people):
         admin("fetchmail.server", "write", server, {"password": password})
         admin("fetchmail.server", "button_confirm_login", server)
 
+    # Test & Confirm fetches at once what waited while the login failed; its fetch is over
+    # once the error is gone (the next test turns the fetch cron off, which a running
+    # fetch would keep on).
+    def fetched():
+        [state] = admin("fetchmail.server", "read", server, ["catcher_last_error"])
+        return not state["catcher_last_error"]
+
+    wait_for(fetched, WITHIN, "the fetch that Test & Confirm woke")
+
 
 def test_without_catcher_replies_go_to_the_user(bench, admin, people):
     company = admin("res.users", "read", [admin.uid], ["company_id"])[0]["company_id"][0]
