@@ -77,10 +77,6 @@ class ImapMailbox:
     def can_expunge_ours(self):
         return "UIDPLUS" in self.capabilities
 
-    @property
-    def can_idle(self):
-        return "IDLE" in self.capabilities
-
     def name(self, folder):
         """The name to send for `folder`, typed by an admin with `/` between levels."""
         return "INBOX" if folder.strip().upper() == "INBOX" else wire_name(folder, self.separator)

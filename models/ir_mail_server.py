@@ -157,24 +157,24 @@ class IrMailServer(models.Model):
         outcome = sender_outcome(email, server.smtp_user, server.smtp_host, checked)
         if not outcome:
             return False
+        names = {
+            "user": user.name,
+            "server": server.name,
+            "login": server.smtp_user,
+            "email": email,
+        }
         what = (
             self.env._(
                 "Mail from %(user)s leaves through %(server)s, which logs in as %(login)s: "
                 "the provider refuses it (SendAsDenied) unless %(login)s may send as %(email)s.",
-                user=user.name,
-                server=server.name,
-                login=server.smtp_user,
-                email=email,
+                **names,
             )
             if outcome == REFUSED
             else self.env._(
                 "Mail from %(user)s leaves through %(server)s, which logs in as %(login)s: "
                 "the provider replaces the From with %(login)s unless %(email)s is one of its "
                 "verified addresses.",
-                user=user.name,
-                server=server.name,
-                login=server.smtp_user,
-                email=email,
+                **names,
             )
         )
         return f"{what} {server._mail_catcher_sender_fix(outcome, email)}"

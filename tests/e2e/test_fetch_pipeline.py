@@ -1,5 +1,7 @@
 """Nothing lost, nothing twice: the fetch pipeline against the bench's real Dovecot, run
-in Odoo processes of their own (`odoo-bin shell`), killed and interrupted for real."""
+in Odoo processes of their own (`odoo-bin shell`), killed and interrupted for real. Each
+fetch is run by hand (helpers.fetch, or fetch_mail in a spawned process) on purpose: what
+a fetch keeps, posts and acknowledges is these tests' subject."""
 
 import textwrap
 import time

@@ -1,6 +1,7 @@
 """A first connection to a catcher mailbox that already holds mail, fetched for real by
 Odoo processes of their own (each batch committed) on the bench's Dovecot: the old mail
-stays on the server, unread, and nothing of it is posted; new mail is routed."""
+stays on the server, unread, and nothing of it is posted; new mail is routed. Each fetch
+is run by hand (helpers.fetch) on purpose: where a first fetch starts is their subject."""
 
 import textwrap
 import time

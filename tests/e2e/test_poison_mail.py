@@ -1,5 +1,7 @@
 """One bad mail never stops the catcher: real malformed mails from public test suites, and
-the shapes that stopped it, through the real IMAP fetch in Odoo processes of their own."""
+the shapes that stopped it, through the real IMAP fetch in Odoo processes of their own.
+Each fetch is run by hand (helpers.fetch) on purpose: what a fetch does with a bad mail,
+and with the mails behind it, is these tests' subject."""
 
 import os
 import time
